@@ -1,0 +1,28 @@
+# Two commands for a fresh machine:
+#   make run   - set up and start the local server (embedded PostgreSQL, local storage, web app)
+#   make test  - set up and run every test (unit, integration, end-to-end, security, browser)
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test setup clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[local,dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP)
+
+run: setup
+	$(BIN)/photosync serve $(ARGS)
+
+test: setup
+	$(BIN)/python tools/ensure_chromium.py
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) photosync-data test-artifacts

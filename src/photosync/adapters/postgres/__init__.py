@@ -1,0 +1,1 @@
+"""PostgreSQL adapter: connections, migrations and the repositories the services use."""

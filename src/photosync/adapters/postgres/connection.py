@@ -1,0 +1,59 @@
+"""One PostgreSQL connection per execution environment, opened lazily and reused.
+
+A Lambda environment runs one event at a time, so one connection per environment is exactly what
+the psycopg docs recommend there. The local runtime runs handlers on several threads at once; each
+thread plays the part of one Lambda environment, so the connection is kept per thread.
+Prepared statements are off: RDS Proxy would otherwise pin every session.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import psycopg
+from psycopg.rows import dict_row
+
+from photosync.config import Settings, settings
+
+_environment = threading.local()
+
+
+def connect(config: Settings | None = None) -> psycopg.Connection:
+    """A new autocommit connection; transactions are opened explicitly with `conn.transaction()`."""
+    config = config or settings()
+    return psycopg.connect(
+        _conninfo(config),
+        autocommit=True,
+        prepare_threshold=None,
+        row_factory=dict_row,
+        connect_timeout=10,
+        application_name="photosync",
+    )
+
+
+def environment_connection() -> psycopg.Connection:
+    """This environment's connection, reopened if the server closed it since the last event."""
+    conn: psycopg.Connection | None = getattr(_environment, "conn", None)
+    if conn is None or conn.closed or conn.broken:
+        conn = connect()
+        _environment.conn = conn
+    return conn
+
+
+def _conninfo(config: Settings) -> str:
+    if config.database_url:
+        return config.database_url
+    # In AWS the credentials live in Secrets Manager; the host is the RDS Proxy endpoint.
+    import boto3
+
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=config.database_secret_arn)
+    credentials = json.loads(secret["SecretString"])
+    return psycopg.conninfo.make_conninfo(
+        host=config.database_host,
+        port=credentials.get("port", 5432),
+        dbname=config.database_name,
+        user=credentials["username"],
+        password=credentials["password"],
+        sslmode="require",
+    )

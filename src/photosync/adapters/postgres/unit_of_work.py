@@ -1,0 +1,32 @@
+"""A unit of work over one connection: the repositories, and the transaction that binds them."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import psycopg
+
+from photosync.adapters.postgres.repositories import (
+    Albums,
+    ObjectDeletions,
+    PendingUploads,
+    Photos,
+    Users,
+)
+
+
+class UnitOfWork:
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.conn = conn
+        self.users = Users(conn)
+        self.uploads = PendingUploads(conn)
+        self.photos = Photos(conn)
+        self.albums = Albums(conn)
+        self.deletions = ObjectDeletions(conn)
+
+    @contextmanager
+    def transaction(self) -> Iterator["UnitOfWork"]:
+        """Commit on success, roll back on any exception. Keep these short: no network calls inside."""
+        with self.conn.transaction():
+            yield self

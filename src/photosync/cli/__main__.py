@@ -1,0 +1,3 @@
+from photosync.cli.main import app
+
+app(prog_name="photosync")

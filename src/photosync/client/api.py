@@ -1,0 +1,447 @@
+"""Typed client for every route of the PhotoSync HTTP API (docs/api.md, version 1).
+
+Retries: a request that never reached the server (connection refused, connect timeout) is always
+retried; a request that may have reached it (read timeout, dropped connection, 5xx) is retried only
+when repeating it cannot change the outcome: reads, PUT/PATCH/DELETE, `POST /photos/lookup`,
+`POST /auth/dev/login` and `POST /albums/{id}/photos` (the API makes adding twice a no-op).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from photosync.client.errors import (
+    ERRORS_BY_CODE,
+    ApiError,
+    IntegrityError,
+    QuotaExceeded,
+    ServerError,
+    ServerUnreachable,
+    UploadFailed,
+)
+from photosync.client.models import (
+    Album,
+    DownloadLink,
+    DuplicateUpload,
+    Me,
+    Photo,
+    PhotoPage,
+    Token,
+    UploadGrant,
+    UploadResult,
+    UploadStatus,
+)
+from photosync.domain.media_types import SNIFF_BYTES, sniff_content_type
+
+CHUNK_BYTES = 1024 * 1024
+LOOKUP_BATCH = 1000  # the API's limit for `POST /photos/lookup`
+
+ProgressCallback = Callable[[int], None]  # called with the number of bytes just transferred
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with jitter: retry n waits a random time in [(1-jitter)*d, d], d = base*2^n."""
+
+    attempts: int = 4  # tries in total, the first one included
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+    jitter: float = 0.5
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def delay(self, retry: int) -> float:
+        ceiling = min(self.max_delay, self.base_delay * (2**retry))
+        return ceiling * (1 - self.jitter * self.rng.random())
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    connect: float = 5.0
+    read: float = 60.0
+    write: float = 60.0
+    pool: float = 30.0
+
+    def to_httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+
+
+def hash_file(path: Path, on_bytes: ProgressCallback | None = None) -> str:
+    """SHA-256 of a file as 64 lowercase hex characters, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while chunk := file.read(CHUNK_BYTES):
+            digest.update(chunk)
+            if on_bytes:
+                on_bytes(len(chunk))
+    return digest.hexdigest()
+
+
+def sniff_file(path: Path) -> str | None:
+    with open(path, "rb") as file:
+        return sniff_content_type(file.read(SNIFF_BYTES))
+
+
+_UNSAFE_NAME_CHARS = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
+
+
+def safe_filename(name: str, fallback: str) -> str:
+    """A photo's filename made safe to create in a local folder: never a path, never hidden or empty."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = _UNSAFE_NAME_CHARS.sub("_", base).strip().lstrip(".")
+    return base[:200] or fallback
+
+
+class PhotoSyncClient:
+    """One signed-in session with a PhotoSync server. Thread-safe: share one instance between threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        access_token: str | None = None,
+        *,
+        timeouts: Timeouts = Timeouts(),
+        retry: RetryPolicy = RetryPolicy(),
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.access_token = access_token
+        self.retry = retry
+        self._sleep = sleep
+        self._http = httpx.Client(timeout=timeouts.to_httpx(), transport=transport, follow_redirects=False)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PhotoSyncClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    def _send(
+        self,
+        build: Callable[[], httpx.Request],
+        *,
+        idempotent: bool,
+        stream: bool = False,
+    ) -> httpx.Response:
+        """Send the request `build` makes, retrying per the policy; returns any non-5xx answer."""
+        last_problem = ""
+        for attempt in range(self.retry.attempts):
+            if attempt:
+                self._sleep(self.retry.delay(attempt - 1))
+            request = build()
+            try:
+                response = self._http.send(request, stream=stream)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+                last_problem = str(error) or type(error).__name__
+                continue
+            except httpx.TransportError as error:
+                last_problem = str(error) or type(error).__name__
+                if idempotent:
+                    continue
+                raise ServerUnreachable(self.base_url, last_problem) from error
+            if response.status_code >= 500:
+                if stream:
+                    response.read()
+                    response.close()
+                if idempotent and attempt + 1 < self.retry.attempts:
+                    last_problem = f"HTTP {response.status_code}"
+                    continue
+                raise self._error_from(response)
+            return response
+        raise ServerUnreachable(self.base_url, last_problem)
+
+    def _api(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotent: bool,
+        authenticated: bool = True,
+    ) -> httpx.Response:
+        headers = {"Accept": "application/json"}
+        if authenticated and self.access_token:
+            headers["Authorization"] = f"Bearer {self.access_token}"
+        url = self.base_url + path
+        response = self._send(
+            lambda: self._http.build_request(method, url, json=json, params=params, headers=headers),
+            idempotent=idempotent,
+        )
+        if response.status_code >= 400:
+            raise self._error_from(response)
+        return response
+
+    def _error_from(self, response: httpx.Response) -> ApiError:
+        code, message = None, ""
+        try:
+            body = response.json()
+            code = body["error"]["code"]
+            message = body["error"].get("message") or ""
+        except (ValueError, KeyError, TypeError):
+            message = response.text[:200].strip()
+        message = message or f"HTTP {response.status_code} from {response.request.url}"
+        if response.status_code >= 500:
+            return ServerError(f"The server failed ({response.status_code}): {message}", status=response.status_code)
+        error_class = ERRORS_BY_CODE.get(code or "")
+        if error_class is QuotaExceeded:
+            return self._quota_error(message)
+        if error_class is None:
+            return ApiError(message, status=response.status_code, code=code)
+        return error_class(message, status=response.status_code)
+
+    def _quota_error(self, message: str) -> QuotaExceeded:
+        try:
+            me = self.me()
+        except ApiError:
+            return QuotaExceeded(message)
+        except ServerUnreachable:
+            return QuotaExceeded(message)
+        return QuotaExceeded(
+            message,
+            storage_quota=me.storage_quota,
+            storage_used=me.storage_used,
+            storage_pending=me.storage_pending,
+        )
+
+    # --- health and sign-in ---------------------------------------------------------------------
+
+    def healthz(self) -> bool:
+        return self._api("GET", "/healthz", idempotent=True, authenticated=False).status_code == 200
+
+    def dev_login(self, email: str) -> Token:
+        """Local mode's dev sign-in; the same email always maps to the same user, so a retry is safe."""
+        response = self._api("POST", "/auth/dev/login", json={"email": email}, idempotent=True, authenticated=False)
+        return Token.from_json(response.json())
+
+    def openid_configuration(self) -> dict[str, Any]:
+        return self._api("GET", "/auth/.well-known/openid-configuration", idempotent=True, authenticated=False).json()
+
+    def jwks(self) -> dict[str, Any]:
+        return self._api("GET", "/auth/.well-known/jwks.json", idempotent=True, authenticated=False).json()
+
+    # --- account --------------------------------------------------------------------------------
+
+    def me(self) -> Me:
+        return Me.from_json(self._api("GET", "/me", idempotent=True).json())
+
+    # --- uploads --------------------------------------------------------------------------------
+
+    def request_upload(self, *, filename: str, content_type: str, size: int, sha256: str) -> UploadGrant | DuplicateUpload:
+        """`POST /uploads`. Not retried once sent: a repeat would reserve the quota twice until expiry."""
+        body = {"filename": filename, "content_type": content_type, "size": size, "sha256": sha256}
+        try:
+            response = self._api("POST", "/uploads", json=body, idempotent=False)
+        except QuotaExceeded as error:
+            raise QuotaExceeded(
+                error.message,
+                storage_quota=error.storage_quota,
+                storage_used=error.storage_used,
+                storage_pending=error.storage_pending,
+                requested=size,
+            ) from None
+        data = response.json()
+        if data.get("status") == "duplicate":
+            return DuplicateUpload(photo_id=data["photo_id"])
+        return UploadGrant.from_json(data)
+
+    def send_upload(self, grant: UploadGrant, path: Path, size: int, on_progress: ProgressCallback | None = None) -> None:
+        """Send the file's bytes as the grant says, streamed from disk; a retry re-reads the file."""
+        headers = dict(grant.headers)
+        if not any(name.lower() == "content-length" for name in headers):
+            # Without it httpx would stream chunked, which signed upload URLs refuse.
+            headers["Content-Length"] = str(size)
+
+        def body() -> Iterator[bytes]:
+            sent = 0
+            with open(path, "rb") as file:
+                while sent < size and (chunk := file.read(min(CHUNK_BYTES, size - sent))):
+                    sent += len(chunk)
+                    if on_progress:
+                        on_progress(len(chunk))
+                    yield chunk
+            if sent != size:
+                raise UploadFailed(f"{path} changed while it was being uploaded", upload_id=grant.upload_id)
+
+        response = self._send(
+            lambda: self._http.build_request(grant.method, grant.url, headers=headers, content=body()),
+            idempotent=True,
+        )
+        if response.status_code >= 400:
+            raise self._error_from(response)
+
+    def upload_status(self, upload_id: str) -> UploadStatus:
+        return UploadStatus.from_json(self._api("GET", f"/uploads/{upload_id}", idempotent=True).json())
+
+    def wait_for_upload(self, upload_id: str, *, timeout: float = 120.0, first_delay: float = 0.05, max_delay: float = 2.0) -> UploadStatus:
+        """Poll `GET /uploads/{id}` with a growing delay until it is complete or failed, or raise at the deadline."""
+        deadline = time.monotonic() + timeout
+        delay = first_delay
+        while True:
+            status = self.upload_status(upload_id)
+            if status.finished:
+                return status
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise UploadFailed(
+                    f"The server did not finish upload {upload_id} within {timeout:.0f} s", upload_id=upload_id, reason="timeout"
+                )
+            self._sleep(min(delay, remaining))
+            delay = min(max_delay, delay * 2)
+
+    def upload_file(
+        self,
+        path: Path,
+        *,
+        filename: str | None = None,
+        content_type: str | None = None,
+        sha256: str | None = None,
+        on_progress: ProgressCallback | None = None,
+        finalize_timeout: float = 120.0,
+    ) -> UploadResult:
+        """Upload one file (grant, PUT, wait for finalize). A file the server already has is not sent again."""
+        path = Path(path)
+        size = path.stat().st_size
+        content_type = content_type or sniff_file(path)
+        if content_type is None:
+            raise UploadFailed(f"{path} is not a photo or video PhotoSync accepts", reason="unsupported")
+        sha256 = sha256 or hash_file(path)
+        answer = self.request_upload(filename=filename or path.name, content_type=content_type, size=size, sha256=sha256)
+        if isinstance(answer, DuplicateUpload):
+            return UploadResult(photo_id=answer.photo_id, duplicate=True)
+        self.send_upload(answer, path, size, on_progress)
+        status = self.wait_for_upload(answer.upload_id, timeout=finalize_timeout)
+        if status.status != "complete":
+            raise UploadFailed(
+                f"The server rejected {path.name}: {status.reason or 'no reason given'}",
+                upload_id=answer.upload_id,
+                reason=status.reason,
+            )
+        return UploadResult(photo_id=status.photo_id or answer.upload_id, duplicate=False)
+
+    # --- photos ---------------------------------------------------------------------------------
+
+    def list_photos(self, *, limit: int | None = None, cursor: str | None = None, album_id: str | None = None) -> PhotoPage:
+        params = {name: value for name, value in (("limit", limit), ("cursor", cursor), ("album_id", album_id)) if value is not None}
+        return PhotoPage.from_json(self._api("GET", "/photos", params=params, idempotent=True).json())
+
+    def iter_photos(self, *, album_id: str | None = None, page_size: int = 500) -> Iterator[Photo]:
+        """Every photo (of an album), newest first, walking the pages."""
+        cursor = None
+        while True:
+            page = self.list_photos(limit=page_size, cursor=cursor, album_id=album_id)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def get_photo(self, photo_id: str) -> Photo:
+        return Photo.from_json(self._api("GET", f"/photos/{photo_id}", idempotent=True).json())
+
+    def download_link(self, photo_id: str) -> DownloadLink:
+        return DownloadLink.from_json(self._api("GET", f"/photos/{photo_id}/download", idempotent=True).json())
+
+    def delete_photo(self, photo_id: str) -> None:
+        self._api("DELETE", f"/photos/{photo_id}", idempotent=True)
+
+    def lookup(self, sha256s: list[str]) -> dict[str, str]:
+        """Which of these SHA-256 values the caller has as finalized photos: {sha256: photo_id}.
+
+        Any number of values; they are sent in batches of the API's limit.
+        """
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(sha256s))
+        for start in range(0, len(unique), LOOKUP_BATCH):
+            batch = unique[start : start + LOOKUP_BATCH]
+            response = self._api("POST", "/photos/lookup", json={"sha256": batch}, idempotent=True)
+            found.update(response.json()["found"])
+        return found
+
+    def download(self, photo: Photo, destination: Path, on_progress: ProgressCallback | None = None) -> Path:
+        """Write the photo's original bytes to `destination`, replacing it atomically.
+
+        The bytes go to a temporary file beside it and are renamed into place only once their SHA-256
+        matches the photo's; a failed download leaves no partial file behind.
+        """
+        destination = Path(destination)
+        link = self.download_link(photo.id)
+        problem: Exception | None = None
+        for attempt in range(self.retry.attempts):
+            if attempt:
+                self._sleep(self.retry.delay(attempt - 1))
+            try:
+                self._download_once(link.url, photo, destination, on_progress)
+                return destination
+            except (httpx.TransportError, IntegrityError) as error:
+                problem = error
+        if isinstance(problem, IntegrityError):
+            raise problem
+        raise ServerUnreachable(self.base_url, str(problem))
+
+    def _download_once(self, url: str, photo: Photo, destination: Path, on_progress: ProgressCallback | None) -> None:
+        response = self._send(lambda: self._http.build_request("GET", url), idempotent=True, stream=True)
+        try:
+            if response.status_code >= 400:
+                response.read()
+                raise self._error_from(response)
+            temporary = destination.parent / f".{destination.name}.{secrets.token_hex(6)}.part"
+            # Mode 0666 minus the umask, like any file the user creates (mkstemp would force 0600).
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            try:
+                digest = hashlib.sha256()
+                with os.fdopen(descriptor, "wb") as file:
+                    for chunk in response.iter_bytes(CHUNK_BYTES):
+                        file.write(chunk)
+                        digest.update(chunk)
+                        if on_progress:
+                            on_progress(len(chunk))
+                    file.flush()
+                    os.fsync(file.fileno())
+                if digest.hexdigest() != photo.sha256:
+                    raise IntegrityError(f"The download of {photo.filename} ({photo.id}) is corrupt: its SHA-256 does not match")
+                os.replace(temporary, destination)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        finally:
+            response.close()
+
+    # --- albums ---------------------------------------------------------------------------------
+
+    def create_album(self, name: str) -> Album:
+        return Album.from_json(self._api("POST", "/albums", json={"name": name}, idempotent=False).json())
+
+    def list_albums(self) -> list[Album]:
+        return [Album.from_json(item) for item in self._api("GET", "/albums", idempotent=True).json()["items"]]
+
+    def get_album(self, album_id: str) -> Album:
+        return Album.from_json(self._api("GET", f"/albums/{album_id}", idempotent=True).json())
+
+    def rename_album(self, album_id: str, name: str) -> Album:
+        return Album.from_json(self._api("PATCH", f"/albums/{album_id}", json={"name": name}, idempotent=True).json())
+
+    def delete_album(self, album_id: str) -> None:
+        self._api("DELETE", f"/albums/{album_id}", idempotent=True)
+
+    def add_to_album(self, album_id: str, photo_ids: list[str]) -> int:
+        response = self._api("POST", f"/albums/{album_id}/photos", json={"photo_ids": photo_ids}, idempotent=True)
+        return int(response.json()["added"])
+
+    def remove_from_album(self, album_id: str, photo_id: str) -> None:
+        self._api("DELETE", f"/albums/{album_id}/photos/{photo_id}", idempotent=True)

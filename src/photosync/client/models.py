@@ -1,0 +1,178 @@
+"""Typed views of the API's JSON objects. Unknown fields are ignored: the contract may add fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def _optional_time(value: str | None) -> datetime | None:
+    return None if value is None else _time(value)
+
+
+@dataclass(frozen=True)
+class Token:
+    access_token: str
+    token_type: str
+    expires_in: int | None
+    refresh_token: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Token:
+        expires_in = data.get("expires_in")
+        return cls(
+            access_token=data["access_token"],
+            token_type=data.get("token_type", "Bearer"),
+            expires_in=int(expires_in) if expires_in is not None else None,
+            refresh_token=data.get("refresh_token"),
+        )
+
+
+@dataclass(frozen=True)
+class Me:
+    id: str
+    email: str
+    storage_quota: int
+    storage_used: int
+    storage_pending: int
+
+    @property
+    def storage_free(self) -> int:
+        return max(0, self.storage_quota - self.storage_used - self.storage_pending)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Me:
+        return cls(
+            id=data["id"],
+            email=data["email"],
+            storage_quota=int(data["storage_quota"]),
+            storage_used=int(data["storage_used"]),
+            storage_pending=int(data["storage_pending"]),
+        )
+
+
+@dataclass(frozen=True)
+class Photo:
+    id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+    taken_at: datetime | None
+    width: int | None
+    height: int | None
+    thumbnail_url: str | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Photo:
+        uploaded_at = _time(data["uploaded_at"])
+        return cls(
+            id=data["id"],
+            filename=data["filename"],
+            content_type=data["content_type"],
+            size=int(data["size"]),
+            sha256=data["sha256"],
+            uploaded_at=uploaded_at,
+            taken_at=_optional_time(data.get("taken_at")),
+            width=data.get("width"),
+            height=data.get("height"),
+            thumbnail_url=data.get("thumbnail_url"),
+        )
+
+
+@dataclass(frozen=True)
+class PhotoPage:
+    items: list[Photo]
+    next_cursor: str | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PhotoPage:
+        return cls(items=[Photo.from_json(item) for item in data["items"]], next_cursor=data.get("next_cursor"))
+
+
+@dataclass(frozen=True)
+class Album:
+    id: str
+    name: str
+    created_at: datetime
+    photo_count: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Album:
+        created_at = _time(data["created_at"])
+        return cls(id=data["id"], name=data["name"], created_at=created_at, photo_count=int(data["photo_count"]))
+
+
+@dataclass(frozen=True)
+class UploadGrant:
+    """`201` answer of `POST /uploads`: where and how to send the bytes."""
+
+    upload_id: str
+    method: str
+    url: str
+    headers: dict[str, str]
+    expires_at: datetime
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> UploadGrant:
+        expires_at = _time(data["expires_at"])
+        return cls(
+            upload_id=data["upload_id"],
+            method=data.get("method", "PUT"),
+            url=data["url"],
+            headers={str(k): str(v) for k, v in (data.get("headers") or {}).items()},
+            expires_at=expires_at,
+        )
+
+
+@dataclass(frozen=True)
+class DuplicateUpload:
+    """`200 {"status": "duplicate"}` answer of `POST /uploads`: the caller already has these bytes."""
+
+    photo_id: str
+
+
+@dataclass(frozen=True)
+class UploadStatus:
+    upload_id: str
+    status: str  # "pending" | "complete" | "failed"
+    photo_id: str | None
+    reason: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("complete", "failed")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> UploadStatus:
+        return cls(
+            upload_id=data["upload_id"],
+            status=data["status"],
+            photo_id=data.get("photo_id"),
+            reason=data.get("reason"),
+        )
+
+
+@dataclass(frozen=True)
+class DownloadLink:
+    url: str
+    expires_at: datetime
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DownloadLink:
+        expires_at = _time(data["expires_at"])
+        return cls(url=data["url"], expires_at=expires_at)
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """What became of one file sent with `PhotoSyncClient.upload_file`."""
+
+    photo_id: str
+    duplicate: bool

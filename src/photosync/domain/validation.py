@@ -1,0 +1,138 @@
+"""Validation of what clients send. Pure functions: a bad value becomes an `InvalidRequest` that
+names the field, before anything touches the database or the object store."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from photosync.domain.errors import FileTooLarge, InvalidRequest, UnsupportedMediaType
+from photosync.domain.media_types import ACCEPTED_TYPES
+
+SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
+MAX_FILENAME_CHARS = 255
+MAX_ALBUM_NAME_CHARS = 200
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 100
+MAX_LOOKUP_HASHES = 1000
+# Aliases some clients send; what counts is the canonical name.
+_CONTENT_TYPE_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png"}
+
+
+@dataclass(frozen=True)
+class UploadRequest:
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def parse_json_object(body: str | None) -> dict[str, Any]:
+    if body is None or body.strip() == "":
+        raise InvalidRequest("request body must be a JSON object")
+    try:
+        value = json.loads(body)
+    except ValueError:
+        raise InvalidRequest("request body is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidRequest("request body must be a JSON object")
+    return value
+
+
+def _required(data: dict[str, Any], field: str, kind: type, kind_name: str) -> Any:
+    if field not in data:
+        raise InvalidRequest(f"'{field}' is required", field=field)
+    value = data[field]
+    # bool is an int in Python, never a size or a count here.
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise InvalidRequest(f"'{field}' must be {kind_name}", field=field)
+    return value
+
+
+def parse_upload_request(data: dict[str, Any], *, max_upload_bytes: int) -> UploadRequest:
+    filename = _required(data, "filename", str, "a string")
+    content_type = _required(data, "content_type", str, "a string")
+    size = _required(data, "size", int, "an integer number of bytes")
+    sha256 = _required(data, "sha256", str, "a string")
+    filename = validate_filename(filename)
+    if size <= 0:
+        raise InvalidRequest("'size' must be greater than 0", field="size")
+    if not SHA256_PATTERN.fullmatch(sha256):
+        raise InvalidRequest("'sha256' must be 64 lowercase hexadecimal characters", field="sha256")
+    canonical_type = content_type.strip().lower().split(";")[0].strip()
+    canonical_type = _CONTENT_TYPE_ALIASES.get(canonical_type, canonical_type)
+    if canonical_type not in ACCEPTED_TYPES:
+        raise UnsupportedMediaType(
+            f"{content_type!r} is not supported: upload JPEG, PNG, HEIC/HEIF, WebP or GIF images, "
+            "or MP4/QuickTime videos"
+        )
+    if size > max_upload_bytes:
+        raise FileTooLarge(
+            f"the file is {size} bytes; the largest accepted upload is {max_upload_bytes} bytes",
+            max_upload_bytes=max_upload_bytes,
+        )
+    return UploadRequest(filename=filename, content_type=canonical_type, size=size, sha256=sha256)
+
+
+def validate_filename(filename: str) -> str:
+    if filename.strip() == "":
+        raise InvalidRequest("'filename' must not be empty", field="filename")
+    if len(filename) > MAX_FILENAME_CHARS:
+        raise InvalidRequest(f"'filename' must be at most {MAX_FILENAME_CHARS} characters", field="filename")
+    if any(ord(ch) < 0x20 or ch == "\x7f" for ch in filename) or "\x00" in filename:
+        raise InvalidRequest("'filename' must not contain control characters", field="filename")
+    return filename
+
+
+def parse_album_name(data: dict[str, Any]) -> str:
+    name = _required(data, "name", str, "a string").strip()
+    if not 1 <= len(name) <= MAX_ALBUM_NAME_CHARS:
+        raise InvalidRequest(
+            f"'name' must be 1 to {MAX_ALBUM_NAME_CHARS} characters after trimming", field="name"
+        )
+    if any(ord(ch) < 0x20 or ch == "\x7f" for ch in name):
+        raise InvalidRequest("'name' must not contain control characters", field="name")
+    return name
+
+
+def parse_uuid(value: str | None, what: str) -> uuid.UUID:
+    try:
+        parsed = uuid.UUID(value or "")
+    except ValueError:
+        raise InvalidRequest(f"{what} must be a UUID") from None
+    # uuid.UUID also accepts braces, URNs and no hyphens; ids in this API have one spelling.
+    if str(parsed) != (value or "").lower():
+        raise InvalidRequest(f"{what} must be a UUID")
+    return parsed
+
+
+def parse_uuid_list(data: dict[str, Any], field: str, *, max_items: int) -> list[uuid.UUID]:
+    values = _required(data, field, list, "a list")
+    if not 1 <= len(values) <= max_items:
+        raise InvalidRequest(f"'{field}' must hold 1 to {max_items} ids", field=field)
+    if not all(isinstance(v, str) for v in values):
+        raise InvalidRequest(f"'{field}' must hold UUID strings", field=field)
+    return list(dict.fromkeys(parse_uuid(v, f"every value of '{field}'") for v in values))
+
+
+def parse_sha256_list(data: dict[str, Any]) -> list[str]:
+    values = _required(data, "sha256", list, "a list of SHA-256 strings")
+    if not 1 <= len(values) <= MAX_LOOKUP_HASHES:
+        raise InvalidRequest(f"'sha256' must hold 1 to {MAX_LOOKUP_HASHES} values", field="sha256")
+    for value in values:
+        if not isinstance(value, str) or not SHA256_PATTERN.fullmatch(value):
+            raise InvalidRequest(
+                "every 'sha256' value must be 64 lowercase hexadecimal characters", field="sha256"
+            )
+    return list(dict.fromkeys(values))
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_PAGE_SIZE
+    if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise InvalidRequest(f"'limit' must be a whole number from 1 to {MAX_PAGE_SIZE}", field="limit")
+    return int(raw)

@@ -1,0 +1,24 @@
+"""Finalize function: S3 `ObjectCreated` records -> photos (F1.2 step 3)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from photosync.handlers import environment
+from photosync.services import uploads
+
+logger = Logger(service="photosync")
+
+
+@logger.inject_lambda_context
+@event_source(data_class=S3Event)
+def handler(event: S3Event, context: LambdaContext) -> dict:
+    outcomes = []
+    for record in event.records:
+        # `object_key` is URL-decoded by the data class, as S3 sends keys URL-encoded.
+        result = uploads.finalize_object(environment.unit_of_work(), environment.object_store(), record.s3.get_object.key)
+        logger.info("finalize", extra={"key": record.s3.get_object.key, "outcome": result.outcome, "detail": result.detail})
+        outcomes.append(result.outcome)
+    return {"outcomes": outcomes}

@@ -1,0 +1,81 @@
+"""Albums function: every /albums route."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from photosync.domain.validation import parse_album_name, parse_uuid_list
+from photosync.handlers import environment
+from photosync.handlers.http.common import (
+    album_json, caller_id, create_app, json_body, json_response, logger, path_uuid,
+)
+from photosync.services import albums
+
+router = Router()
+MAX_PHOTOS_PER_REQUEST = 1000
+
+
+@router.post("/albums")
+def create_album() -> Response:
+    owner_id = caller_id(router)
+    album = albums.create_album(environment.unit_of_work(), owner_id=owner_id, name=parse_album_name(json_body(router)))
+    return json_response(201, album_json(album))
+
+
+@router.get("/albums")
+def list_albums() -> Response:
+    owner_id = caller_id(router)
+    return json_response(200, {"items": [album_json(a) for a in albums.list_albums(environment.unit_of_work(), owner_id=owner_id)]})
+
+
+@router.get("/albums/<album_id>")
+def get_album(album_id: str) -> Response:
+    owner_id = caller_id(router)
+    album = albums.get_album(environment.unit_of_work(), owner_id=owner_id, album_id=path_uuid(album_id, "album id"))
+    return json_response(200, album_json(album))
+
+
+@router.patch("/albums/<album_id>")
+def rename_album(album_id: str) -> Response:
+    owner_id = caller_id(router)
+    album_uuid = path_uuid(album_id, "album id")
+    album = albums.rename_album(
+        environment.unit_of_work(), owner_id=owner_id, album_id=album_uuid, name=parse_album_name(json_body(router))
+    )
+    return json_response(200, album_json(album))
+
+
+@router.delete("/albums/<album_id>")
+def delete_album(album_id: str) -> Response:
+    owner_id = caller_id(router)
+    albums.delete_album(environment.unit_of_work(), owner_id=owner_id, album_id=path_uuid(album_id, "album id"))
+    return json_response(204)
+
+
+@router.post("/albums/<album_id>/photos")
+def add_photos(album_id: str) -> Response:
+    owner_id = caller_id(router)
+    album_uuid = path_uuid(album_id, "album id")
+    photo_ids = parse_uuid_list(json_body(router), "photo_ids", max_items=MAX_PHOTOS_PER_REQUEST)
+    added = albums.add_photos(environment.unit_of_work(), owner_id=owner_id, album_id=album_uuid, photo_ids=photo_ids)
+    return json_response(200, {"added": added})
+
+
+@router.delete("/albums/<album_id>/photos/<photo_id>")
+def remove_photo(album_id: str, photo_id: str) -> Response:
+    owner_id = caller_id(router)
+    albums.remove_photo(
+        environment.unit_of_work(), owner_id=owner_id,
+        album_id=path_uuid(album_id, "album id"), photo_id=path_uuid(photo_id, "photo id"),
+    )
+    return json_response(204)
+
+
+app = create_app(router)
+
+
+@logger.inject_lambda_context
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

@@ -1,0 +1,138 @@
+"""`photosync serve`: the whole product on one machine, with embedded defaults.
+
+It starts (or reuses) the data directory's private PostgreSQL unless `DATABASE_URL` is set, applies
+the migrations, configures the Lambda handlers through the environment exactly as the SAM template
+configures them in AWS, and serves the local gateway, store, identity provider and web client with
+uvicorn. Stopping the server stops its PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import ipaddress
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import uvicorn
+
+from photosync.adapters.postgres.connection import connect
+from photosync.adapters.postgres.migrations import apply_migrations
+from photosync.config import ConfigError, load_settings, settings
+from photosync.adapters.objectstore.local_disk import LocalDiskStore
+from photosync.local.app import CLEANUP_HANDLER, FINALIZE_HANDLER, POST_CONFIRMATION_HANDLER, create_local_app
+from photosync.local.gateway import ROUTES
+from photosync.local.lambda_runtime import LocalLambdaRuntime
+from photosync.local.postgres import PrivatePostgres
+from photosync.local.scheduler import Schedule
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str
+    port: int
+    data_dir: Path
+    allow_dev_login: bool = False
+    web_dir: Path | None = None
+    # Execution environments (worker processes) running the handlers, as Lambda's concurrency.
+    environments: int = 4
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def default_web_dir() -> Path | None:
+    """The web client shipped beside the package in a source checkout, if there is one."""
+    candidate = Path(__file__).resolve().parents[3] / "web"
+    return candidate if (candidate / "index.html").is_file() else None
+
+
+def serve(options: ServeOptions, *, on_ready: Callable[[str, bool], None] | None = None) -> None:
+    data_dir = options.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # The kernel drops this lock with the process, so a killed server never leaves it behind.
+    lock = (data_dir / ".serve.lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise ConfigError(
+            f"another `photosync serve` is already using {data_dir}: stop it, or choose another --data-dir"
+        ) from None
+    dev_login_allowed = is_loopback(options.host) or options.allow_dev_login
+    url_host = "127.0.0.1" if options.host in ("0.0.0.0", "::") else options.host
+    url_host = f"[{url_host}]" if ":" in url_host else url_host
+    public_url = os.environ.get("PHOTOSYNC_PUBLIC_URL") or f"http://{url_host}:{options.port}"
+
+    postgres = None
+    if not os.environ.get("DATABASE_URL"):
+        postgres = PrivatePostgres(data_dir / "postgres")
+        os.environ["DATABASE_URL"] = postgres.start()
+    try:
+        os.environ.update(
+            PHOTOSYNC_MODE="local",
+            PHOTOSYNC_DATA_DIR=str(data_dir),
+            PHOTOSYNC_PUBLIC_URL=public_url,
+        )
+        os.environ.setdefault("PHOTOSYNC_STORE", "local")
+        os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "photosync")
+        os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+        load_settings()  # fail fast, with the variable's name, before anything listens
+        settings.cache_clear()
+        with connect() as conn:
+            applied = apply_migrations(conn)
+        if applied:
+            log.warning("applied migrations: %s", ", ".join(applied))
+        _run(options, data_dir, public_url, dev_login_allowed, on_ready)
+    finally:
+        if postgres is not None:
+            postgres.stop()
+
+
+def _run(
+    options: ServeOptions,
+    data_dir: Path,
+    public_url: str,
+    dev_login_allowed: bool,
+    on_ready: Callable[[str, bool], None] | None,
+) -> None:
+    config = settings()
+    # With an S3-compatible store the bucket, not this server, receives uploads.
+    store = LocalDiskStore(data_dir, public_url=public_url) if config.store == "local" else None
+    runtime = LocalLambdaRuntime(environments=options.environments)
+    try:
+        runtime.warm_up((*ROUTES, FINALIZE_HANDLER, CLEANUP_HANDLER, POST_CONFIRMATION_HANDLER))
+        app = create_local_app(
+            data_dir=data_dir,
+            public_url=public_url,
+            store=store,
+            runtime=runtime,
+            concurrency=options.environments * 2,
+            dev_login_allowed=dev_login_allowed,
+            web_dir=options.web_dir or default_web_dir(),
+        )
+        schedule = Schedule(runtime.function("cleanup", CLEANUP_HANDLER), every_seconds=config.cleanup_interval_seconds)
+        server = uvicorn.Server(
+            uvicorn.Config(app, host=options.host, port=options.port, log_level="warning", access_log=False)
+        )
+        schedule.start()
+        try:
+            if on_ready is not None:
+                on_ready(public_url, dev_login_allowed)
+            server.run()
+        finally:
+            schedule.stop()
+    finally:
+        runtime.close()
+
+
+__all__ = ["ConfigError", "ServeOptions", "serve"]

@@ -1,0 +1,129 @@
+"""The HTTP side of the local object store: what S3 does with pre-signed URLs.
+
+An upload is streamed to a temporary file while it is hashed; a wrong length, hash, type,
+signature or an expired link is refused before anything is stored. Only a complete, verified file is
+moved into place (durably), and then the store notifies the finalize function with an S3-shaped
+`ObjectCreated` event, retrying as S3's asynchronous invocation does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+
+import anyio
+from starlette.background import BackgroundTask
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from photosync.adapters.objectstore.local_disk import STORE_PATH, LocalDiskStore, SignatureError
+from photosync.local.events import s3_object_created_event
+from photosync.local.lambda_runtime import LocalFunction
+
+log = logging.getLogger(__name__)
+
+LOCAL_BUCKET = "photosync-local"
+# S3 retries a failed asynchronous invocation twice; so does this.
+EVENT_DELIVERY_ATTEMPTS = 3
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+class StoreEndpoints:
+    def __init__(self, store: LocalDiskStore, finalize: LocalFunction) -> None:
+        self._store = store
+        self._finalize = finalize
+        self._deliveries: set[threading.Thread] = set()
+
+    def routes(self) -> list[Route]:
+        return [
+            Route(STORE_PATH + "{key:path}", self.upload, methods=["PUT"]),
+            Route(STORE_PATH + "{key:path}", self.download, methods=["GET", "HEAD"]),
+        ]
+
+    async def upload(self, request: Request) -> Response:
+        key = request.path_params["key"]
+        try:
+            ticket = self._store.verify_upload(key, dict(request.query_params))
+        except (SignatureError, ValueError) as refusal:
+            return _error(403, "forbidden", str(refusal))
+        declared = request.headers.get("content-length")
+        if declared is None or not declared.isdigit() or int(declared) != ticket.size:
+            return _error(400, "invalid_request", f"the body must be exactly {ticket.size} bytes (Content-Length)")
+        content_type = request.headers.get("content-type", "")
+        if content_type != ticket.content_type:
+            return _error(403, "forbidden", f"Content-Type must be {ticket.content_type!r}, as signed")
+
+        temp = self._store.incoming_file()
+        digest, received = hashlib.sha256(), 0
+        try:
+            with temp.open("wb") as f:
+                async for chunk in request.stream():
+                    received += len(chunk)
+                    if received > ticket.size:
+                        return _error(400, "invalid_request", f"the body is longer than {ticket.size} bytes")
+                    digest.update(chunk)
+                    f.write(chunk)
+                if received != ticket.size:
+                    return _error(400, "invalid_request", f"the body is {received} bytes, not {ticket.size}")
+                if digest.hexdigest() != ticket.sha256:
+                    return _error(400, "invalid_request", "the body's SHA-256 does not match the one declared")
+                f.flush()
+                await anyio.to_thread.run_sync(os.fsync, f.fileno())
+            await anyio.to_thread.run_sync(
+                lambda: self._store.commit(temp, key, sha256=ticket.sha256, content_type=ticket.content_type)
+            )
+        except ClientDisconnect:
+            return _error(400, "invalid_request", "the upload was interrupted")
+        finally:
+            temp.unlink(missing_ok=True)
+        etag = hashlib.md5(usedforsecurity=False)
+        etag.update(ticket.sha256.encode())
+        return Response(
+            status_code=200,
+            headers={"ETag": f'"{etag.hexdigest()}"'},
+            background=BackgroundTask(self._notify, key, ticket.size, etag.hexdigest()),
+        )
+
+    async def download(self, request: Request) -> Response:
+        key = request.path_params["key"]
+        try:
+            ticket = self._store.verify_download(key, dict(request.query_params))
+        except (SignatureError, ValueError) as refusal:
+            return _error(403, "forbidden", str(refusal))
+        path = self._store.object_path(key)
+        info = self._store.head(key)
+        if info is None:
+            return _error(404, "not_found", "no such object")
+        headers = {
+            "Cache-Control": "private, max-age=300",
+            "X-Content-Type-Options": "nosniff",
+            # Served bytes are user content: never let a browser run anything in them.
+            "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; sandbox",
+        }
+        return FileResponse(
+            path,
+            media_type=ticket.content_type or info.content_type or "application/octet-stream",
+            filename=ticket.filename,
+            headers=headers,
+            content_disposition_type="attachment",
+        )
+
+    async def _notify(self, key: str, size: int, etag: str) -> None:
+        await anyio.to_thread.run_sync(self.deliver_object_created, key, size, etag)
+
+    def deliver_object_created(self, key: str, size: int, etag: str) -> None:
+        event = s3_object_created_event(bucket=LOCAL_BUCKET, key=key, size=size, etag=etag)
+        for attempt in range(1, EVENT_DELIVERY_ATTEMPTS + 1):
+            try:
+                self._finalize.invoke(event)
+                return
+            except Exception:  # noqa: BLE001 - retried; the sweep finalizes what is never delivered
+                log.exception("finalize failed", extra={"key": key, "attempt": attempt})
+                time.sleep(attempt)

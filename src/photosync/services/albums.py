@@ -1,0 +1,60 @@
+"""F1.6 albums: a user's named sets of their own photos."""
+
+from __future__ import annotations
+
+import uuid
+
+from photosync.adapters.postgres.unit_of_work import UnitOfWork
+from photosync.domain.errors import NotFound
+from photosync.domain.model import Album
+
+
+def create_album(uow: UnitOfWork, *, owner_id: uuid.UUID, name: str) -> Album:
+    with uow.transaction():
+        return uow.albums.add(uuid.uuid4(), owner_id=owner_id, name=name)
+
+
+def list_albums(uow: UnitOfWork, *, owner_id: uuid.UUID) -> list[Album]:
+    return uow.albums.list(owner_id=owner_id)
+
+
+def get_album(uow: UnitOfWork, *, owner_id: uuid.UUID, album_id: uuid.UUID) -> Album:
+    album = uow.albums.get(album_id, owner_id=owner_id)
+    if album is None:
+        raise NotFound("album")
+    return album
+
+
+def rename_album(uow: UnitOfWork, *, owner_id: uuid.UUID, album_id: uuid.UUID, name: str) -> Album:
+    with uow.transaction():
+        if not uow.albums.rename(album_id, owner_id=owner_id, name=name):
+            raise NotFound("album")
+        album = uow.albums.get(album_id, owner_id=owner_id)
+    assert album is not None
+    return album
+
+
+def delete_album(uow: UnitOfWork, *, owner_id: uuid.UUID, album_id: uuid.UUID) -> None:
+    with uow.transaction():
+        if not uow.albums.delete(album_id, owner_id=owner_id):
+            raise NotFound("album")
+
+
+def add_photos(
+    uow: UnitOfWork, *, owner_id: uuid.UUID, album_id: uuid.UUID, photo_ids: list[uuid.UUID]
+) -> int:
+    """How many photos were newly added; all or none: one photo that is not the caller's is a 404."""
+    with uow.transaction():
+        if not uow.albums.lock(album_id, owner_id=owner_id):
+            raise NotFound("album")
+        if uow.photos.owned_ids(photo_ids, owner_id=owner_id) != set(photo_ids):
+            raise NotFound("photo")
+        return uow.albums.add_photos(album_id, photo_ids)
+
+
+def remove_photo(uow: UnitOfWork, *, owner_id: uuid.UUID, album_id: uuid.UUID, photo_id: uuid.UUID) -> None:
+    with uow.transaction():
+        if not uow.albums.lock(album_id, owner_id=owner_id):
+            raise NotFound("album")
+        if not uow.albums.remove_photo(album_id, photo_id):
+            raise NotFound("photo")

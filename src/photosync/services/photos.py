@@ -1,0 +1,93 @@
+"""F1.3 gallery, F1.4 download, F1.5 delete, and the lookup the clients use to skip known files."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from photosync.adapters.objectstore import ObjectStore, PresignedDownload
+from photosync.adapters.postgres.unit_of_work import UnitOfWork
+from photosync.domain.cursor import TimelinePosition, decode_cursor, encode_cursor
+from photosync.domain.errors import NotFound
+from photosync.domain.model import Photo
+from photosync.services import deletions
+
+
+@dataclass(frozen=True)
+class PhotoView:
+    photo: Photo
+    thumbnail_url: str | None
+    preview_url: str | None
+
+
+@dataclass(frozen=True)
+class PhotoPage:
+    items: list[PhotoView]
+    next_cursor: str | None
+
+
+def _view(store: ObjectStore, photo: Photo, url_ttl_seconds: int) -> PhotoView:
+    def url(key: str | None) -> str | None:
+        if key is None:
+            return None
+        return store.presign_download(key, expires_in=url_ttl_seconds, content_type="image/webp").url
+
+    return PhotoView(photo, url(photo.thumbnail_key), url(photo.preview_key))
+
+
+def list_photos(
+    uow: UnitOfWork,
+    store: ObjectStore,
+    *,
+    owner_id: uuid.UUID,
+    limit: int,
+    cursor: str | None,
+    album_id: uuid.UUID | None,
+    url_ttl_seconds: int,
+) -> PhotoPage:
+    after = decode_cursor(cursor) if cursor is not None else None
+    if album_id is not None and uow.albums.get(album_id, owner_id=owner_id) is None:
+        raise NotFound("album")
+    # One row more than asked tells whether another page exists without a count query.
+    rows = uow.photos.page(owner_id=owner_id, limit=limit + 1, after=after, album_id=album_id)
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = encode_cursor(TimelinePosition(page[-1].sort_at, page[-1].id)) if more else None
+    return PhotoPage([_view(store, p, url_ttl_seconds) for p in page], next_cursor)
+
+
+def get_photo(
+    uow: UnitOfWork, store: ObjectStore, *, owner_id: uuid.UUID, photo_id: uuid.UUID, url_ttl_seconds: int
+) -> PhotoView:
+    photo = uow.photos.get(photo_id, owner_id=owner_id)
+    if photo is None:
+        raise NotFound("photo")
+    return _view(store, photo, url_ttl_seconds)
+
+
+def download_photo(
+    uow: UnitOfWork, store: ObjectStore, *, owner_id: uuid.UUID, photo_id: uuid.UUID, url_ttl_seconds: int
+) -> PresignedDownload:
+    photo = uow.photos.get(photo_id, owner_id=owner_id)
+    if photo is None:
+        raise NotFound("photo")
+    return store.presign_download(
+        photo.object_key, expires_in=url_ttl_seconds, filename=photo.filename,
+        content_type=photo.content_type,
+    )
+
+
+def delete_photo(uow: UnitOfWork, store: ObjectStore, *, owner_id: uuid.UUID, photo_id: uuid.UUID) -> None:
+    with uow.transaction():
+        photo = uow.photos.delete(photo_id, owner_id=owner_id)
+        if photo is None:
+            raise NotFound("photo")
+        uow.users.refund(owner_id, photo.size)
+        queued = uow.deletions.add(
+            [k for k in (photo.object_key, photo.thumbnail_key, photo.preview_key) if k is not None]
+        )
+    # After commit: the row is gone whatever happens next; a failed removal stays queued.
+    deletions.drain(uow, store, queued)
+
+
+def lookup(uow: UnitOfWork, *, owner_id: uuid.UUID, hashes: list[str]) -> dict[str, uuid.UUID]:
+    return uow.photos.ids_by_sha256(hashes, owner_id=owner_id)

@@ -1,0 +1,99 @@
+"""Fixtures shared by every layer of tests: one throwaway PostgreSQL for the session (started by the
+suite itself, never mocked), a clean schema per test, and the local object store on a temp dir."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from photosync.adapters.objectstore.local_disk import LocalDiskStore
+from photosync.adapters.postgres.migrations import apply_migrations
+from photosync.adapters.postgres.unit_of_work import UnitOfWork
+from photosync.local.postgres import PrivatePostgres
+from tests.support.server import ServerProcess, start_server
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REAL_PHOTOS = Path(os.environ.get("PHOTOSYNC_REAL_PHOTOS", REPO_ROOT.parent / "shared" / "testdata" / "real-photos"))
+TABLES = "object_deletions, album_photos, albums, photos, pending_uploads, users"
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivatePostgres]:
+    server = PrivatePostgres(tmp_path_factory.mktemp("session-postgres") / "pgdata")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server: PrivatePostgres) -> str:
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        apply_migrations(conn)
+    return postgres_server.url
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[psycopg.Connection]:
+    """A connection to a database emptied before the test; after it, the money rules must hold."""
+    conn = psycopg.connect(database_url, autocommit=True, row_factory=dict_row, prepare_threshold=None)
+    conn.execute(f"TRUNCATE {TABLES} CASCADE")
+    yield conn
+    try:
+        assert_money_invariants(conn)
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def uow(db: psycopg.Connection) -> UnitOfWork:
+    return UnitOfWork(db)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> LocalDiskStore:
+    return LocalDiskStore(tmp_path / "data", public_url="http://127.0.0.1:9")
+
+
+@pytest.fixture
+def real_photos() -> Path:
+    assert REAL_PHOTOS.is_dir(), f"real test photos not found at {REAL_PHOTOS} (set PHOTOSYNC_REAL_PHOTOS)"
+    return REAL_PHOTOS
+
+
+def new_user(uow: UnitOfWork, *, quota: int = 10**9, email: str | None = None) -> uuid.UUID:
+    user_id = uuid.uuid4()
+    with uow.transaction():
+        uow.users.insert_if_missing(user_id, email or f"{user_id}@example.com", quota)
+    return user_id
+
+
+def assert_money_invariants(conn: psycopg.Connection) -> None:
+    """storage_used is the sum of the user's photo sizes; storage_pending the sum of live reservations."""
+    broken = conn.execute(
+        """
+        SELECT u.id, u.storage_quota, u.storage_used, u.storage_pending,
+               COALESCE((SELECT sum(size) FROM photos p WHERE p.owner_id = u.id), 0) AS photo_bytes,
+               COALESCE((SELECT sum(size) FROM pending_uploads q
+                         WHERE q.owner_id = u.id AND q.status = 'pending'), 0) AS pending_bytes
+        FROM users u
+        """
+    ).fetchall()
+    for row in broken:
+        assert row["storage_used"] == row["photo_bytes"], row
+        assert row["storage_pending"] == row["pending_bytes"], row
+        assert row["storage_used"] + row["storage_pending"] <= row["storage_quota"], row
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """One real `photosync serve` with its own PostgreSQL and data directory, shared by the end-to-end
+    and security suites; each test signs in as its own user."""
+    process = start_server(tmp_path_factory.mktemp("e2e") / "data")
+    yield process
+    process.stop()

@@ -1,0 +1,315 @@
+"""The deploy-time migrations: the CloudFormation custom resource handler, end to end.
+
+Each test sends the handler the event CloudFormation sends, on a database of its own that starts
+empty, and reads the answer where CloudFormation would: a PUT to the event's pre-signed
+`ResponseURL`, here served by a small HTTP server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from photosync.adapters.postgres.migrations import _MIGRATION_LOCK_ID, available_migrations
+from photosync.config import settings
+from photosync.handlers import migrate
+from photosync.local.lambda_runtime import LocalLambdaContext
+from photosync.local.postgres import PrivatePostgres
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/photosync/4f1d7a60-8c2b-11ef-9c3e-0affd3b6c1a5"
+SERVICE_TOKEN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:photosync-MigrateFunction-Xc81QjR2b7Lm"
+LOGICAL_ID = "DatabaseMigrations"
+APP_TABLES = {"users", "pending_uploads", "photos", "albums", "album_photos", "object_deletions"}
+# Long enough for any answer on this machine; a missing answer fails the test instead of hanging it.
+ANSWER_WAIT_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class CloudFormationAnswer:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+class _ResponseBucket(BaseHTTPRequestHandler):
+    """Stands in for the S3 bucket behind CloudFormation's pre-signed response URLs."""
+
+    answers: queue.Queue[CloudFormationAnswer]
+
+    def do_PUT(self) -> None:  # noqa: N802 - the name http.server dispatches to
+        raw = self.rfile.read(int(self.headers["Content-Length"]))
+        self.answers.put(CloudFormationAnswer("PUT", self.path, dict(self.headers.items()), json.loads(raw)))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class ResponseEndpoint:
+    def __init__(self) -> None:
+        self.answers: queue.Queue[CloudFormationAnswer] = queue.Queue()
+        handler = type("ResponseBucket", (_ResponseBucket,), {"answers": self.answers})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> ResponseEndpoint:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join()
+
+    def response_url(self, request_id: str) -> str:
+        """Shaped like CloudFormation's: the stack, resource and request in the key, SigV4 in the query."""
+        host, port = self._server.server_address[:2]
+        key = quote(f"{STACK_ID}|{LOGICAL_ID}|{request_id}", safe="")
+        return (
+            f"http://{host}:{port}/cloudformation-custom-resource-response-useast1/{key}"
+            "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20250114T101500Z&X-Amz-SignedHeaders=host"
+            f"&X-Amz-Expires=7200&X-Amz-Credential=AKIA6EXAMPLE%2F20250114%2F{REGION}%2Fs3%2Faws4_request"
+            "&X-Amz-Signature=" + "0f" * 32
+        )
+
+    def next_answer(self) -> CloudFormationAnswer:
+        return self.answers.get(timeout=ANSWER_WAIT_SECONDS)
+
+    def assert_no_more_answers(self) -> None:
+        assert self.answers.empty(), self.answers.get_nowait()
+
+
+@pytest.fixture
+def cloudformation() -> Iterator[ResponseEndpoint]:
+    with ResponseEndpoint() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def fresh_database(postgres_server: PrivatePostgres) -> Iterator[str]:
+    """A new, empty database on the session's server, as a new deployment's RDS instance has."""
+    name = f"migrate_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(postgres_server.url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    yield psycopg.conninfo.make_conninfo(postgres_server.url, dbname=name)
+    with psycopg.connect(postgres_server.url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def migrate_function(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """The migrate function's environment as deployed; each test sets DATABASE_URL through it."""
+    monkeypatch.setenv("PHOTOSYNC_MODE", "aws")
+    monkeypatch.setenv("PHOTOSYNC_STORE", "s3")
+    monkeypatch.setenv("PHOTOSYNC_S3_BUCKET", f"photosync-photos-{ACCOUNT}")
+    monkeypatch.setenv("AWS_REGION", REGION)
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    for name in ("PHOTOSYNC_DB_SECRET_ARN", "PHOTOSYNC_DB_HOST", "PHOTOSYNC_DATA_DIR", "PHOTOSYNC_PUBLIC_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings.cache_clear()
+    yield monkeypatch
+    settings.cache_clear()
+
+
+def use_database(function_env: pytest.MonkeyPatch, url: str) -> None:
+    function_env.setenv("DATABASE_URL", url)
+    settings.cache_clear()
+
+
+def custom_resource_event(
+    endpoint: ResponseEndpoint, request_type: str, *, physical_id: str | None = None, code_version: str = "1"
+) -> dict[str, Any]:
+    request_id = str(uuid.uuid4())
+    properties = {"ServiceToken": SERVICE_TOKEN, "ServiceTimeout": "600", "CodeVersion": code_version}
+    event: dict[str, Any] = {
+        "RequestType": request_type,
+        "ServiceToken": SERVICE_TOKEN,
+        "ResponseURL": endpoint.response_url(request_id),
+        "StackId": STACK_ID,
+        "RequestId": request_id,
+        "LogicalResourceId": LOGICAL_ID,
+        "ResourceType": "Custom::DatabaseMigrations",
+        "ResourceProperties": properties,
+    }
+    if physical_id is not None:
+        event["PhysicalResourceId"] = physical_id
+    if request_type == "Update":
+        event["OldResourceProperties"] = {**properties, "CodeVersion": str(int(code_version) - 1)}
+    return event
+
+
+def invoke(event: dict[str, Any], *, timeout_seconds: int = 300) -> None:
+    assert migrate.handler(event, LocalLambdaContext("photosync-MigrateFunction", timeout_seconds)) is None
+
+
+def assert_answers(answer: CloudFormationAnswer, event: dict[str, Any], status: str) -> None:
+    """The response CloudFormation accepts: to the URL it gave, for this request, about this resource."""
+    assert answer.method == "PUT"
+    assert event["ResponseURL"].endswith(answer.path)
+    # The pre-signed URL was signed without a content type; any other value would break the signature.
+    assert answer.headers.get("Content-Type") == ""
+    body = answer.body
+    assert body["Status"] == status, body
+    assert body["StackId"] == event["StackId"]
+    assert body["RequestId"] == event["RequestId"]
+    assert body["LogicalResourceId"] == event["LogicalResourceId"]
+    assert body["PhysicalResourceId"] == event.get("PhysicalResourceId", migrate.PHYSICAL_RESOURCE_ID)
+    assert body["Reason"]
+    assert len(json.dumps(body).encode("utf-8")) <= 4096
+
+
+def schema_of(url: str) -> tuple[set[str], list[tuple[str, Any]]]:
+    """(tables in the public schema, the schema_migrations rows)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        tables = {row[0] for row in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        )}
+        migrations = []
+        if "schema_migrations" in tables:
+            migrations = conn.execute("SELECT name, applied_at FROM schema_migrations ORDER BY name").fetchall()
+    return tables, migrations
+
+
+def test_create_applies_every_migration_to_an_empty_database(
+    cloudformation: ResponseEndpoint, fresh_database: str, migrate_function: pytest.MonkeyPatch
+) -> None:
+    use_database(migrate_function, fresh_database)
+    assert schema_of(fresh_database) == (set(), [])
+    event = custom_resource_event(cloudformation, "Create")
+
+    invoke(event)
+
+    answer = cloudformation.next_answer()
+    assert_answers(answer, event, "SUCCESS")
+    expected = [name for name, _ in available_migrations()]
+    assert answer.body["PhysicalResourceId"] == "photosync-database-migrations"
+    assert answer.body["Data"] == {"AppliedCount": str(len(expected))}
+    tables, migrations = schema_of(fresh_database)
+    assert tables == APP_TABLES | {"schema_migrations"}
+    assert [name for name, _ in migrations] == expected
+    cloudformation.assert_no_more_answers()
+
+
+def test_a_repeated_create_and_an_update_change_nothing_and_succeed(
+    cloudformation: ResponseEndpoint, fresh_database: str, migrate_function: pytest.MonkeyPatch
+) -> None:
+    use_database(migrate_function, fresh_database)
+    invoke(custom_resource_event(cloudformation, "Create"))
+    assert cloudformation.next_answer().body["Status"] == "SUCCESS"
+    after_create = schema_of(fresh_database)
+    with psycopg.connect(fresh_database, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO users (id, email, storage_quota) VALUES (%s, %s, %s)",
+            (uuid.uuid4(), "kept@example.com", 10**9),
+        )
+
+    # CloudFormation retries a Create whose answer it did not see; a code change sends an Update.
+    retried = custom_resource_event(cloudformation, "Create")
+    invoke(retried)
+    assert_answers(cloudformation.next_answer(), retried, "SUCCESS")
+    update = custom_resource_event(
+        cloudformation, "Update", physical_id=migrate.PHYSICAL_RESOURCE_ID, code_version="2"
+    )
+    invoke(update)
+    answer = cloudformation.next_answer()
+
+    assert_answers(answer, update, "SUCCESS")
+    # The same physical id: CloudFormation must not see a replacement (it would send a Delete).
+    assert answer.body["PhysicalResourceId"] == migrate.PHYSICAL_RESOURCE_ID
+    assert answer.body["Data"] == {"AppliedCount": "0"}
+    assert schema_of(fresh_database) == after_create
+    with psycopg.connect(fresh_database, autocommit=True) as conn:
+        assert conn.execute("SELECT email FROM users").fetchall() == [("kept@example.com",)]
+    cloudformation.assert_no_more_answers()
+
+
+def test_delete_leaves_the_database_alone_and_succeeds(
+    cloudformation: ResponseEndpoint, fresh_database: str, migrate_function: pytest.MonkeyPatch
+) -> None:
+    use_database(migrate_function, fresh_database)
+    event = custom_resource_event(cloudformation, "Delete", physical_id=migrate.PHYSICAL_RESOURCE_ID)
+
+    invoke(event)
+
+    answer = cloudformation.next_answer()
+    assert_answers(answer, event, "SUCCESS")
+    assert answer.body["Data"] == {}
+    assert schema_of(fresh_database) == (set(), [])
+    cloudformation.assert_no_more_answers()
+
+
+def unused_local_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("request_type", ["Create", "Update"])
+@pytest.mark.parametrize("broken", ["missing database", "nothing listening"])
+def test_an_unreachable_database_answers_failed_with_the_reason(
+    cloudformation: ResponseEndpoint, postgres_server: PrivatePostgres, migrate_function: pytest.MonkeyPatch,
+    broken: str, request_type: str,
+) -> None:
+    if broken == "missing database":
+        url, expected_in_reason = (
+            psycopg.conninfo.make_conninfo(postgres_server.url, dbname="photosync_never_created"),
+            'database "photosync_never_created" does not exist',
+        )
+    else:
+        url, expected_in_reason = f"postgresql://photosync@127.0.0.1:{unused_local_port()}/photosync", "127.0.0.1"
+    use_database(migrate_function, url)
+    physical_id = migrate.PHYSICAL_RESOURCE_ID if request_type == "Update" else None
+    event = custom_resource_event(cloudformation, request_type, physical_id=physical_id, code_version="2")
+
+    invoke(event)
+
+    answer = cloudformation.next_answer()
+    assert_answers(answer, event, "FAILED")
+    assert answer.body["Reason"].startswith("OperationalError: ")
+    assert expected_in_reason in answer.body["Reason"]
+    assert answer.body["Data"] == {}
+    cloudformation.assert_no_more_answers()
+
+
+@pytest.mark.timeout(120)
+def test_migrations_still_running_near_the_function_timeout_answer_failed_once(
+    cloudformation: ResponseEndpoint, fresh_database: str, migrate_function: pytest.MonkeyPatch
+) -> None:
+    use_database(migrate_function, fresh_database)
+    event = custom_resource_event(cloudformation, "Create")
+    blocker = psycopg.connect(fresh_database)
+    # Another migrator holds the migrations lock, so this run waits past the function's deadline.
+    blocker.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK_ID,))
+    # Eleven seconds of Lambda time keep one second for work before the ten-second answer margin.
+    running = threading.Thread(target=invoke, args=(event,), kwargs={"timeout_seconds": 11})
+    running.start()
+    try:
+        answer = cloudformation.next_answer()
+    finally:
+        blocker.rollback()
+        blocker.close()
+        running.join(ANSWER_WAIT_SECONDS)
+
+    assert not running.is_alive()
+    assert_answers(answer, event, "FAILED")
+    assert answer.body["Reason"] == "The migrations did not finish before the function timed out"
+    # The run finished once the lock was free; CloudFormation already has its one answer.
+    cloudformation.assert_no_more_answers()
+    assert schema_of(fresh_database)[0] == APP_TABLES | {"schema_migrations"}

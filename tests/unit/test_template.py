@@ -1,0 +1,486 @@
+"""The SAM template: lint-clean, and wired the way the architecture says.
+
+Assertions read the template as CloudFormation will run it: the SAM transform is applied with
+aws-sam-translator (what `sam deploy` and CloudFormation do), so routes, authorizers, event sources
+and roles are checked in their final form, and cfn-lint checks both the source and the result
+(circular dependencies only show up in the result). Everything runs offline.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import boto3
+import cfnlint.api
+import pytest
+from botocore.config import Config
+from cfnlint.decode import cfn_yaml
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.translator import Translator
+
+from photosync.adapters.objectstore.s3 import S3ObjectStore
+from photosync.config import load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "infra" / "template.yaml"
+API_DOC = REPO.parent / "shared" / "docs" / "api.md"
+LINT_REGIONS = ["us-east-1"]
+
+# Every route of docs/api.md except the local-only /auth/... ones, and the function serving it.
+EXPECTED_ROUTES = {
+    ("GET", "/healthz"): "AccountFunction",
+    ("GET", "/me"): "AccountFunction",
+    ("POST", "/photos/lookup"): "AccountFunction",
+    ("POST", "/uploads"): "RequestUploadFunction",
+    ("GET", "/uploads/{upload_id}"): "RequestUploadFunction",
+    ("GET", "/photos"): "GalleryFunction",
+    ("GET", "/photos/{photo_id}"): "GalleryFunction",
+    ("GET", "/photos/{photo_id}/download"): "DownloadFunction",
+    ("DELETE", "/photos/{photo_id}"): "DeleteFunction",
+    ("POST", "/albums"): "AlbumsFunction",
+    ("GET", "/albums"): "AlbumsFunction",
+    ("GET", "/albums/{album_id}"): "AlbumsFunction",
+    ("PATCH", "/albums/{album_id}"): "AlbumsFunction",
+    ("DELETE", "/albums/{album_id}"): "AlbumsFunction",
+    ("POST", "/albums/{album_id}/photos"): "AlbumsFunction",
+    ("DELETE", "/albums/{album_id}/photos/{photo_id}"): "AlbumsFunction",
+}
+PUBLIC_ROUTES = {("GET", "/healthz")}
+
+EXPECTED_HANDLERS = {
+    "RequestUploadFunction": "photosync.handlers.http.uploads.handler",
+    "GalleryFunction": "photosync.handlers.http.gallery.handler",
+    "DownloadFunction": "photosync.handlers.http.download.handler",
+    "DeleteFunction": "photosync.handlers.http.delete.handler",
+    "AlbumsFunction": "photosync.handlers.http.albums.handler",
+    "AccountFunction": "photosync.handlers.http.account.handler",
+    "FinalizeFunction": "photosync.handlers.finalize.handler",
+    "CleanupFunction": "photosync.handlers.cleanup.handler",
+    "PostConfirmationFunction": "photosync.handlers.post_confirmation.handler",
+    "MigrateFunction": "photosync.handlers.migrate.handler",
+}
+
+OBJECT_PREFIXES = ("originals/*", "thumbnails/*", "previews/*")
+RENDITION_PREFIXES = ("thumbnails/*", "previews/*")
+BUCKET = ""  # the bucket itself, for s3:ListBucket
+
+
+def grants(actions: tuple[str, ...], prefixes: tuple[str, ...]) -> set[tuple[str, str]]:
+    return {(action, prefix) for action in actions for prefix in prefixes}
+
+
+# (action, object prefix) pairs each function may use; "" is the bucket itself. ListBucket only lets
+# HeadObject of a missing key answer 404 instead of 403, which head() and cleanup rely on.
+EXPECTED_S3_GRANTS = {
+    "RequestUploadFunction": grants(("s3:PutObject",), ("originals/*",)),
+    "GalleryFunction": grants(("s3:GetObject",), RENDITION_PREFIXES),
+    "DownloadFunction": grants(("s3:GetObject",), ("originals/*",)),
+    "DeleteFunction": grants(("s3:DeleteObject",), OBJECT_PREFIXES),
+    "FinalizeFunction": grants(("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), OBJECT_PREFIXES)
+    | {("s3:ListBucket", BUCKET)},
+    "CleanupFunction": grants(("s3:GetObject", "s3:DeleteObject"), OBJECT_PREFIXES)
+    | grants(("s3:PutObject",), RENDITION_PREFIXES)
+    | {("s3:ListBucket", BUCKET)},
+    "AlbumsFunction": set(),
+    "AccountFunction": set(),
+    "PostConfirmationFunction": set(),
+    "MigrateFunction": set(),
+}
+BUCKET_ARN = "arn:${AWS::Partition}:s3:::${AWS::StackName}-photos-${AWS::AccountId}"
+
+
+def plain(value: Any) -> Any:
+    """cfn-lint's YAML nodes as plain dicts and lists (short tags become Ref / Fn::*)."""
+    return json.loads(json.dumps(value))
+
+
+@pytest.fixture(scope="module")
+def source() -> dict[str, Any]:
+    return plain(cfn_yaml.load(str(TEMPLATE)))
+
+
+@pytest.fixture(scope="module")
+def deployed(source: dict[str, Any]) -> dict[str, Any]:
+    """The template after the SAM transform, with the local code paths packaged as `sam deploy` does."""
+    template = json.loads(json.dumps(source))
+    template["Globals"]["Function"]["CodeUri"] = "s3://artifacts/photosync-code.zip"
+    template["Resources"]["DependenciesLayer"]["Properties"]["ContentUri"] = "s3://artifacts/deps.zip"
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name="us-east-1"))
+    return translator.translate(template, parameter_values={}, get_managed_policy_map=dict)
+
+
+def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    return {
+        name: resource
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == resource_type
+    }
+
+
+def functions(deployed: dict[str, Any]) -> dict[str, Any]:
+    return resources_of_type(deployed, "AWS::Lambda::Function")
+
+
+def function_statements(deployed: dict[str, Any], function: str) -> list[dict[str, Any]]:
+    role_name = functions(deployed)[function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    role = deployed["Resources"][role_name]["Properties"]
+    return [
+        statement
+        for policy in role.get("Policies", [])
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def lint_messages(template_text: str) -> list[str]:
+    return [
+        f"{match.rule.id} {match.message} (line {match.linenumber})"
+        for match in cfnlint.api.lint(template_text, regions=LINT_REGIONS)
+    ]
+
+
+def test_cfn_lint_finds_nothing_in_the_sam_template() -> None:
+    assert lint_messages(TEMPLATE.read_text()) == []
+
+
+def test_cfn_lint_finds_nothing_in_the_transformed_template(deployed: dict[str, Any]) -> None:
+    assert lint_messages(json.dumps(deployed)) == []
+
+
+def test_the_expected_routes_are_exactly_the_api_routes_of_api_md() -> None:
+    documented = {
+        (method, re.sub(r"\{[^}]+\}", "{}", path))
+        for method, path in re.findall(
+            r"`(GET|POST|PUT|PATCH|DELETE) (/[^`?\s]*)", API_DOC.read_text(encoding="utf-8")
+        )
+        if not path.startswith("/auth/")
+    }
+    expected = {(method, re.sub(r"\{[^}]+\}", "{}", path)) for method, path in EXPECTED_ROUTES}
+    assert expected == documented
+
+
+def test_every_route_exists_with_its_function_and_the_jwt_authorizer(deployed: dict[str, Any]) -> None:
+    paths = deployed["Resources"]["HttpApi"]["Properties"]["Body"]["paths"]
+    routes = {
+        (method.upper(), path): operation
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+    }
+    assert set(routes) == set(EXPECTED_ROUTES)
+    for route, operation in routes.items():
+        uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+        assert f"${{{EXPECTED_ROUTES[route]}.Arn}}" in uri, route
+        expected_security = [{"NONE": []}] if route in PUBLIC_ROUTES else [{"CognitoJwt": ["openid"]}]
+        assert operation["security"] == expected_security, route
+
+
+def test_no_catch_all_route(deployed: dict[str, Any], source: dict[str, Any]) -> None:
+    paths = deployed["Resources"]["HttpApi"]["Properties"]["Body"]["paths"]
+    assert not [p for p in paths if "$default" in p or "+}" in p]
+    assert not [op for ops in paths.values() for op in ops if op == "x-amazon-apigateway-any-method"]
+    assert not resources_of_type(deployed, "AWS::ApiGatewayV2::Route")
+    for function in resources_of_type(source, "AWS::Serverless::Function").values():
+        for event in function["Properties"].get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                assert event["Properties"]["Method"] != "ANY"
+
+
+def test_the_authorizer_trusts_the_user_pool_and_its_client_only(deployed: dict[str, Any]) -> None:
+    body = deployed["Resources"]["HttpApi"]["Properties"]["Body"]
+    authorizer = body["components"]["securitySchemes"]["CognitoJwt"]["x-amazon-apigateway-authorizer"]
+    assert authorizer["type"] == "jwt"
+    assert authorizer["identitySource"] == "$request.header.Authorization"
+    assert authorizer["jwtConfiguration"] == {
+        "issuer": {"Fn::Sub": "https://cognito-idp.${AWS::Region}.amazonaws.com/${UserPool}"},
+        "audience": [{"Ref": "UserPoolClient"}],
+    }
+
+
+def test_api_cors_allows_the_configured_origins_only(deployed: dict[str, Any]) -> None:
+    cors = deployed["Resources"]["HttpApi"]["Properties"]["Body"]["x-amazon-apigateway-cors"]
+    assert cors["allowOrigins"] == {"Ref": "AllowedOrigins"}
+    assert {"authorization", "content-type"} <= {h.lower() for h in cors["allowHeaders"]}
+    assert {method for method, _ in EXPECTED_ROUTES} <= set(cors["allowMethods"])
+
+
+def test_functions_run_the_expected_handlers(deployed: dict[str, Any]) -> None:
+    handlers = {name: fn["Properties"]["Handler"] for name, fn in functions(deployed).items()}
+    assert handlers == EXPECTED_HANDLERS
+
+
+def test_every_function_runs_in_the_private_subnets(deployed: dict[str, Any]) -> None:
+    for name, function in functions(deployed).items():
+        assert function["Properties"]["VpcConfig"] == {
+            "SubnetIds": [{"Ref": "PrivateSubnetA"}, {"Ref": "PrivateSubnetB"}],
+            "SecurityGroupIds": [{"Ref": "FunctionSecurityGroup"}],
+        }, name
+
+
+def test_the_network_has_no_internet_path(deployed: dict[str, Any]) -> None:
+    for resource_type in (
+        "AWS::EC2::InternetGateway",
+        "AWS::EC2::NatGateway",
+        "AWS::EC2::Route",
+        "AWS::EC2::EgressOnlyInternetGateway",
+    ):
+        assert not resources_of_type(deployed, resource_type), resource_type
+    subnets = resources_of_type(deployed, "AWS::EC2::Subnet")
+    assert set(subnets) == {"PrivateSubnetA", "PrivateSubnetB"}
+    assert all(s["Properties"]["MapPublicIpOnLaunch"] is False for s in subnets.values())
+    associations = resources_of_type(deployed, "AWS::EC2::SubnetRouteTableAssociation").values()
+    assert {a["Properties"]["SubnetId"]["Ref"] for a in associations} == set(subnets)
+    assert {a["Properties"]["RouteTableId"]["Ref"] for a in associations} == {"PrivateRouteTable"}
+    endpoints = {
+        e["Properties"]["ServiceName"]["Fn::Sub"]: e["Properties"]
+        for e in resources_of_type(deployed, "AWS::EC2::VPCEndpoint").values()
+    }
+    s3 = endpoints["com.amazonaws.${AWS::Region}.s3"]
+    assert s3["VpcEndpointType"] == "Gateway"
+    assert s3["RouteTableIds"] == [{"Ref": "PrivateRouteTable"}]
+    secrets = endpoints["com.amazonaws.${AWS::Region}.secretsmanager"]
+    assert secrets["VpcEndpointType"] == "Interface"
+    assert secrets["PrivateDnsEnabled"] is True
+
+
+def ingress_rules(template: dict[str, Any], group: str) -> list[dict[str, Any]]:
+    inline = template["Resources"][group]["Properties"].get("SecurityGroupIngress", [])
+    separate = [
+        r["Properties"]
+        for r in resources_of_type(template, "AWS::EC2::SecurityGroupIngress").values()
+        if r["Properties"]["GroupId"] == {"Ref": group}
+    ]
+    return inline + separate
+
+
+def test_postgres_is_reachable_only_functions_to_proxy_to_database(deployed: dict[str, Any]) -> None:
+    def postgres_from(source_group: str) -> dict[str, Any]:
+        return {
+            "IpProtocol": "tcp",
+            "FromPort": 5432,
+            "ToPort": 5432,
+            "SourceSecurityGroupId": {"Ref": source_group},
+        }
+
+    def without_description(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in rule.items() if k != "Description"} for rule in rules]
+
+    assert without_description(ingress_rules(deployed, "DatabaseSecurityGroup")) == [
+        postgres_from("ProxySecurityGroup")
+    ]
+    assert without_description(ingress_rules(deployed, "ProxySecurityGroup")) == [
+        postgres_from("FunctionSecurityGroup")
+    ]
+    assert ingress_rules(deployed, "FunctionSecurityGroup") == []
+    database = deployed["Resources"]["Database"]["Properties"]
+    assert database["VPCSecurityGroups"] == [{"Ref": "DatabaseSecurityGroup"}]
+    proxy = deployed["Resources"]["DatabaseProxy"]["Properties"]
+    assert proxy["VpcSecurityGroupIds"] == [{"Ref": "ProxySecurityGroup"}]
+
+
+def test_the_database_is_private_encrypted_and_behind_the_proxy(deployed: dict[str, Any]) -> None:
+    database = deployed["Resources"]["Database"]
+    assert database["Properties"]["StorageEncrypted"] is True
+    assert database["Properties"]["PubliclyAccessible"] is False
+    assert database["DeletionPolicy"] == "Snapshot"
+    assert "DatabaseSecret" in database["Properties"]["MasterUserPassword"]["Fn::Sub"]
+    secret = deployed["Resources"]["DatabaseSecret"]["Properties"]["GenerateSecretString"]
+    assert secret["GenerateStringKey"] == "password"
+    proxy = deployed["Resources"]["DatabaseProxy"]["Properties"]
+    assert proxy["RequireTLS"] is True
+    assert proxy["Auth"] == [
+        {"AuthScheme": "SECRETS", "SecretArn": {"Ref": "DatabaseSecret"}, "IAMAuth": "DISABLED"}
+    ]
+    target = deployed["Resources"]["DatabaseProxyTargetGroup"]["Properties"]
+    assert target["DBInstanceIdentifiers"] == [{"Ref": "Database"}]
+    for function in functions(deployed).values():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["PHOTOSYNC_DB_HOST"] == {"Fn::GetAtt": ["DatabaseProxy", "Endpoint"]}
+        assert variables["PHOTOSYNC_DB_SECRET_ARN"] == {"Ref": "DatabaseSecret"}
+
+
+def test_migrations_run_at_deploy_through_the_migrate_function(deployed: dict[str, Any]) -> None:
+    migrations = deployed["Resources"]["DatabaseMigrations"]
+    assert migrations["Properties"]["ServiceToken"] == {"Fn::GetAtt": ["MigrateFunction", "Arn"]}
+    assert "DatabaseProxyTargetGroup" in migrations["DependsOn"]
+    assert "SecretsManagerEndpoint" in migrations["DependsOn"]
+    # The reference to the published version changes with the code: each deploy re-runs them.
+    version = migrations["Properties"]["CodeVersion"]["Ref"]
+    assert deployed["Resources"][version]["Type"] == "AWS::Lambda::Version"
+
+
+def test_uploads_to_originals_trigger_finalize(deployed: dict[str, Any]) -> None:
+    bucket = deployed["Resources"]["PhotoBucket"]["Properties"]
+    assert bucket["NotificationConfiguration"] == {
+        "LambdaConfigurations": [
+            {
+                "Event": "s3:ObjectCreated:*",
+                "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "originals/"}]}},
+                "Function": {"Fn::GetAtt": ["FinalizeFunction", "Arn"]},
+            }
+        ]
+    }
+    permissions = [
+        p["Properties"]
+        for p in resources_of_type(deployed, "AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "s3.amazonaws.com"
+    ]
+    assert [p["FunctionName"] for p in permissions] == [{"Ref": "FinalizeFunction"}]
+
+
+def test_cleanup_runs_every_15_minutes(deployed: dict[str, Any]) -> None:
+    rules = [r["Properties"] for r in resources_of_type(deployed, "AWS::Events::Rule").values()]
+    assert len(rules) == 1
+    assert rules[0]["ScheduleExpression"] == "rate(15 minutes)"
+    assert rules[0]["State"] == "ENABLED"
+    assert [t["Arn"] for t in rules[0]["Targets"]] == [{"Fn::GetAtt": ["CleanupFunction", "Arn"]}]
+
+
+def test_cognito_federates_google_and_triggers_post_confirmation(deployed: dict[str, Any]) -> None:
+    resources = deployed["Resources"]
+    pool = resources["UserPool"]["Properties"]
+    assert pool["LambdaConfig"] == {"PostConfirmation": {"Fn::GetAtt": ["PostConfirmationFunction", "Arn"]}}
+    permission = resources["PostConfirmationInvokePermission"]["Properties"]
+    assert permission["Principal"] == "cognito-idp.amazonaws.com"
+    assert permission["FunctionName"] == {"Fn::GetAtt": ["PostConfirmationFunction", "Arn"]}
+    assert permission["SourceArn"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
+
+    google = resources["GoogleIdentityProvider"]["Properties"]
+    assert google["ProviderType"] == "Google"
+    assert google["ProviderDetails"]["client_secret"] == {"Ref": "GoogleClientSecret"}
+    assert google["AttributeMapping"]["email"] == "email"
+    assert deployed["Parameters"]["GoogleClientSecret"]["NoEcho"] is True
+
+    client = resources["UserPoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False
+    assert client["AllowedOAuthFlows"] == ["code"]
+    assert client["AllowedOAuthFlowsUserPoolClient"] is True
+    assert sorted(client["AllowedOAuthScopes"]) == ["email", "openid", "profile"]
+    assert client["SupportedIdentityProviders"] == ["Google"]
+    assert client["CallbackURLs"] == {"Ref": "CallbackUrls"}
+    assert client["LogoutURLs"] == {"Ref": "LogoutUrls"}
+    assert resources["UserPoolDomain"]["Properties"]["Domain"] == {"Ref": "HostedUiDomainPrefix"}
+
+
+def test_s3_grants_are_least_privilege_per_function(deployed: dict[str, Any]) -> None:
+    for function in functions(deployed):
+        granted: set[tuple[str, str]] = set()
+        for statement in function_statements(deployed, function):
+            actions = [a for a in as_list(statement["Action"]) if a.startswith("s3:")]
+            if not actions:
+                continue
+            assert statement["Effect"] == "Allow"
+            for resource in as_list(statement["Resource"]):
+                arn = resource["Fn::Sub"]
+                assert arn == BUCKET_ARN or arn.startswith(BUCKET_ARN + "/"), arn
+                granted |= {(action, arn[len(BUCKET_ARN) + 1 :]) for action in actions}
+        assert granted == EXPECTED_S3_GRANTS[function], function
+
+
+def test_no_wildcard_s3_permission_anywhere(deployed: dict[str, Any]) -> None:
+    for role in resources_of_type(deployed, "AWS::IAM::Role").values():
+        assert not any("S3" in arn for arn in role["Properties"].get("ManagedPolicyArns", []))
+        for policy in role["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = as_list(statement["Action"])
+                if statement["Effect"] != "Allow" or not any(a.startswith("s3") or a == "*" for a in actions):
+                    continue
+                assert not any(a in ("*", "s3:*") or a.endswith("*") for a in actions), statement
+                assert "*" not in as_list(statement["Resource"]), statement
+
+
+def test_functions_read_only_the_database_secret(deployed: dict[str, Any]) -> None:
+    for function in functions(deployed):
+        secret_statements = [
+            s
+            for s in function_statements(deployed, function)
+            if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))
+        ]
+        assert secret_statements == [
+            {
+                "Sid": "ReadDatabaseSecret",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": {"Ref": "DatabaseSecret"},
+            }
+        ], function
+
+
+def test_the_bucket_is_private_encrypted_and_accepts_browser_uploads(deployed: dict[str, Any]) -> None:
+    bucket = deployed["Resources"]["PhotoBucket"]["Properties"]
+    assert bucket["BucketName"] == {"Fn::Sub": "${AWS::StackName}-photos-${AWS::AccountId}"}
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    encryption = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    [abort] = [r for r in bucket["LifecycleConfiguration"]["Rules"] if "AbortIncompleteMultipartUpload" in r]
+    assert 1 <= abort["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] <= 7
+    assert abort["Status"] == "Enabled"
+
+    [cors] = bucket["CorsConfiguration"]["CorsRules"]
+    assert cors["AllowedOrigins"] == {"Ref": "AllowedOrigins"}
+    assert set(cors["AllowedMethods"]) == {"PUT", "GET", "HEAD"}
+    # The browser sends exactly the headers of an upload grant: each must pass the preflight.
+    signing_client = boto3.client(
+        "s3",
+        region_name="us-east-1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+        config=Config(signature_version="s3v4"),
+    )
+    grant = S3ObjectStore("b", region="us-east-1", client=signing_client).presign_upload(
+        "originals/u/x", size=10, sha256="ab" * 32, content_type="image/jpeg", expires_in=60
+    )
+    assert {name.lower() for name in grant.headers} <= {h.lower() for h in cors["AllowedHeaders"]}
+    assert "content-disposition" in {h.lower() for h in cors["ExposedHeaders"]}
+
+
+def test_function_environment_is_what_the_settings_read(deployed: dict[str, Any]) -> None:
+    for name, function in functions(deployed).items():
+        variables = function["Properties"]["Environment"]["Variables"]
+        assert variables["PHOTOSYNC_MODE"] == "aws"
+        assert variables["PHOTOSYNC_STORE"] == "s3"
+        assert variables["PHOTOSYNC_S3_BUCKET"] == deployed["Resources"]["PhotoBucket"]["Properties"]["BucketName"]
+        for parameter, variable in (
+            ("DefaultQuotaBytes", "PHOTOSYNC_DEFAULT_QUOTA_BYTES"),
+            ("MaxUploadBytes", "PHOTOSYNC_MAX_UPLOAD_BYTES"),
+            ("UploadUrlTtlSeconds", "PHOTOSYNC_UPLOAD_URL_TTL_SECONDS"),
+            ("PendingTtlSeconds", "PHOTOSYNC_PENDING_TTL_SECONDS"),
+        ):
+            assert variables[variable] == {"Ref": parameter}, (name, variable)
+        # With the parameter defaults and sample values for the resource references, the settings
+        # load: the names are the ones config.py reads, and the defaults are consistent.
+        env = {
+            key: str(deployed["Parameters"][value["Ref"]]["Default"])
+            if isinstance(value, dict) and value.get("Ref") in deployed["Parameters"]
+            else value
+            if isinstance(value, str)
+            else f"sample-{key.lower()}"
+            for key, value in variables.items()
+        }
+        settings = load_settings({**env, "AWS_REGION": "eu-west-1"})
+        assert settings.mode == "aws" and settings.store == "s3"
+        assert settings.database_secret_arn and settings.database_host
+        assert settings.upload_url_ttl_seconds == 900
+        assert variables["POWERTOOLS_SERVICE_NAME"] == "photosync"
+
+
+def test_every_function_logs_to_its_own_group_with_retention(deployed: dict[str, Any]) -> None:
+    groups = resources_of_type(deployed, "AWS::Logs::LogGroup")
+    used = []
+    for name, function in functions(deployed).items():
+        group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert groups[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+        used.append(group)
+    assert len(set(used)) == len(used) == len(groups)
+
+
+def test_outputs_name_what_the_clients_need(deployed: dict[str, Any]) -> None:
+    assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "HostedUiDomain", "PhotoBucket"} <= set(
+        deployed["Outputs"]
+    )

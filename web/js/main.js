@@ -1,0 +1,291 @@
+// PhotoSync web client: boot, sign-in, routing between the library's views, and the wiring between
+// uploads, the timeline, the viewer and the storage meter.
+
+import { createApi } from "./api.js";
+import { AlbumPicker, AlbumsView, AlbumView } from "./albums.js";
+import {
+  completeAuthorization, currentSession, endSession, logoutRedirect, signInLocal, startAuthorization,
+} from "./auth.js";
+import { loadConfig } from "./config.js";
+import { confirmDialog } from "./dialogs.js";
+import { $, toast } from "./dom.js";
+import { StorageMeter } from "./storage.js";
+import { Timeline } from "./timeline.js";
+import { UploadManager } from "./uploads.js";
+import { Viewer } from "./viewer.js";
+
+let config;
+let app = null;
+
+function show(screen) {
+  $("#boot").hidden = screen !== "boot";
+  $("#signin").hidden = screen !== "signin";
+  $("#app").hidden = screen !== "app";
+}
+
+function bootFailure(message) {
+  $("#boot-message").textContent = message;
+  $("#boot").classList.add("boot-error");
+  show("boot");
+}
+
+// ---- sign-in screen ----------------------------------------------------------------------------
+
+function showSignIn(message) {
+  const notice = $("#signin-message");
+  notice.textContent = message || "";
+  notice.hidden = !message;
+  const local = config.auth.mode === "local";
+  $("#local-signin").hidden = !local;
+  $("#oauth-signin").hidden = local;
+  show("signin");
+  if (local) $("#signin-email").focus();
+}
+
+function wireSignIn() {
+  const form = $("#local-signin");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const button = $("button[type=submit]", form);
+    button.disabled = true;
+    try {
+      const email = $("#signin-email").value.trim();
+      await signInLocal(config.auth, email);
+      startApp(currentSession());
+    } catch (error) {
+      showSignIn(error.message);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  $("#oauth-signin").addEventListener("click", async () => {
+    try {
+      await startAuthorization(config.auth);
+    } catch (error) {
+      showSignIn(error.message);
+    }
+  });
+}
+
+/** Called on any 401: the token is gone or no longer accepted. */
+function signOutWith(message) {
+  endSession();
+  if (app) {
+    app.teardown();
+    app = null;
+  }
+  showSignIn(message);
+}
+
+// ---- the signed-in app -------------------------------------------------------------------------
+
+class App {
+  constructor(session) {
+    // Every listener the app adds to long-lived elements goes when the app does (sign-out).
+    this.listeners = new AbortController();
+    const { signal } = this.listeners;
+    this.api = createApi({
+      baseUrl: config.apiBaseUrl,
+      getToken: () => currentSession()?.accessToken ?? null,
+      // Requests still in flight from a torn-down app must not sign the next user out.
+      onUnauthorized: (message) => {
+        if (app === this) signOutWith(message);
+      },
+    });
+    this.storage = new StorageMeter({ api: this.api, element: $("#storage") });
+    this.albumPicker = new AlbumPicker({
+      api: this.api,
+      signal,
+      onAdded: (album, photo) => {
+        if (this.albumView?.albumId === album.id) {
+          this.albumView.timeline.addNew(photo);
+          this.albumView.adjustCount(1);
+        }
+      },
+    });
+    this.viewer = new Viewer({
+      api: this.api,
+      signal,
+      albumPicker: this.albumPicker,
+      onDeleted: (id) => this.photoDeleted(id),
+      onRemovedFromAlbum: (albumId, id) => {
+        if (this.albumView?.albumId === albumId) {
+          this.albumView.timeline.remove(id);
+          this.albumView.adjustCount(-1);
+        }
+      },
+    });
+    this.timeline = new Timeline({
+      api: this.api,
+      onOpen: (photo, timeline) => this.viewer.open(photo, { timeline, albumId: null }),
+      emptyTitle: "No photos yet",
+      emptyText: "Drag photos and videos here, or choose Upload, to back them up.",
+    });
+    this.uploads = new UploadManager({
+      api: this.api,
+      signal,
+      storage: this.storage,
+      onPhotoAdded: (photo) => this.timeline.addNew(photo),
+    });
+    this.albumsView = null;
+    this.albumView = null;
+
+    $("#photos-view").replaceChildren(this.timeline.element);
+    $("#account-email").textContent = session.email || "";
+    this.wire();
+    this.storage.refresh().then((account) => {
+      if (account?.email) $("#account-email").textContent = account.email;
+    });
+    this.route();
+  }
+
+  wire() {
+    const { signal } = this.listeners;
+    window.addEventListener("hashchange", () => this.route(), { signal });
+    const input = $("#file-input");
+    input.addEventListener("change", () => {
+      this.uploads.add(input.files);
+      input.value = "";
+    }, { signal });
+    $("#signout").addEventListener("click", () => this.signOut(), { signal });
+    this.wireDragAndDrop(signal);
+  }
+
+  wireDragAndDrop(signal) {
+    const overlay = $("#drop-overlay");
+    let depth = 0;
+    const carriesFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes("Files");
+    window.addEventListener("dragenter", (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      depth += 1;
+      overlay.hidden = false;
+    }, { signal });
+    window.addEventListener("dragover", (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+    }, { signal });
+    window.addEventListener("dragleave", (event) => {
+      if (!carriesFiles(event)) return;
+      depth = Math.max(0, depth - 1);
+      if (depth === 0) overlay.hidden = true;
+    }, { signal });
+    window.addEventListener("drop", (event) => {
+      if (!carriesFiles(event)) return;
+      event.preventDefault();
+      depth = 0;
+      overlay.hidden = true;
+      if (event.dataTransfer.files.length) this.uploads.add(event.dataTransfer.files);
+    }, { signal });
+  }
+
+  route() {
+    const hash = window.location.hash.replace(/^#\/?/, "");
+    const [section, id] = hash.split("/").map(decodeURIComponent);
+    this.viewer.close();
+    this.albumView?.destroy();
+    this.albumView = null;
+    $("#photos-view").hidden = true;
+    $("#albums-view").hidden = true;
+    $("#album-view").hidden = true;
+    let tab = "photos";
+    if (section === "albums" && id) {
+      tab = "albums";
+      this.albumView = new AlbumView({
+        api: this.api,
+        element: $("#album-view"),
+        albumId: id,
+        onOpen: (photo, context) => this.viewer.open(photo, context),
+      });
+      $("#album-view").hidden = false;
+      this.albumView.load();
+    } else if (section === "albums") {
+      tab = "albums";
+      this.albumsView ??= new AlbumsView({ api: this.api, element: $("#albums-view") });
+      $("#albums-view").hidden = false;
+      this.albumsView.load();
+    } else {
+      $("#photos-view").hidden = false;
+      this.timeline.loadMore();
+    }
+    for (const link of document.querySelectorAll("[data-nav]")) {
+      link.classList.toggle("active", link.dataset.nav === tab);
+      if (link.dataset.nav === tab) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+    window.scrollTo(0, 0);
+  }
+
+  photoDeleted(id) {
+    this.timeline.remove(id);
+    if (this.albumView?.timeline.has(id)) {
+      this.albumView.timeline.remove(id);
+      this.albumView.adjustCount(-1);
+    }
+    this.storage.refresh();
+  }
+
+  async signOut() {
+    if (this.uploads.busy) {
+      const confirmed = await confirmDialog({
+        title: "Sign out now?",
+        body: "Uploads still in progress will stop. Files not yet backed up will need to be added again.",
+        confirmLabel: "Sign out",
+      });
+      if (!confirmed) return;
+    }
+    endSession();
+    const redirect = logoutRedirect(config.auth);
+    this.teardown();
+    app = null;
+    if (redirect) window.location.assign(redirect);
+    else showSignIn("You have signed out.");
+  }
+
+  teardown() {
+    this.listeners.abort();
+    this.uploads.cancel();
+    this.viewer.close();
+    this.timeline.destroy();
+    this.albumView?.destroy();
+    $("#albums-view").replaceChildren();
+    $("#album-view").replaceChildren();
+    $("#upload-list").replaceChildren();
+    $("#upload-panel").hidden = true;
+  }
+}
+
+function startApp(session) {
+  show("app");
+  app = new App(session);
+}
+
+async function boot() {
+  try {
+    config = await loadConfig();
+  } catch (error) {
+    bootFailure(error.message);
+    return;
+  }
+  wireSignIn();
+  if (config.auth.mode !== "local") {
+    try {
+      await completeAuthorization(config.auth);
+    } catch (error) {
+      showSignIn(error.message);
+      return;
+    }
+  }
+  const session = currentSession();
+  if (session) startApp(session);
+  else showSignIn();
+}
+
+window.addEventListener("unhandledrejection", (event) => {
+  // An expired session is already handled by sending the user to sign-in.
+  if (event.reason?.status === 401) event.preventDefault();
+  else if (event.reason?.message) toast(event.reason.message, { kind: "error" });
+});
+
+boot();
