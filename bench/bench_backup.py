@@ -18,7 +18,6 @@ import io
 import os
 import platform
 import random
-import re
 import shutil
 import subprocess
 import sys
@@ -29,12 +28,11 @@ from pathlib import Path
 
 from PIL import Image
 
+from bench.results import write_section
 from tests.support.server import start_server
 
 REPO = Path(__file__).resolve().parents[1]
-RESULTS = REPO / "bench" / "RESULTS.md"
 PHOTOSYNC = Path(sys.executable).with_name("photosync")
-START, END = "<!-- bench_backup: start -->", "<!-- bench_backup: end -->"
 
 
 def make_library(folder: Path, count: int) -> int:
@@ -59,16 +57,6 @@ def timed(command: list[str], env: dict[str, str] | None = None) -> float:
     if result.returncode != 0:
         sys.exit(f"{' '.join(command[:2])} failed ({result.returncode}): a benchmark of a failing run means nothing\n{result.stderr[-3000:]}")
     return elapsed
-
-
-def write_results(section: str) -> None:
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    block = f"{START}\n{section.rstrip()}\n{END}"
-    if START in text and END in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    RESULTS.write_text(text)
 
 
 def main() -> None:
@@ -120,7 +108,7 @@ Reproduce: `.venv/bin/python -m bench.bench_backup --photos {args.photos} --jobs
 """
     print(section)
     if not args.no_write:
-        write_results(section)
+        write_section("bench_backup", section)
 
 
 if __name__ == "__main__":

@@ -39,12 +39,10 @@ from photosync.adapters.media import (
     THUMBNAIL_WEBP_METHOD,
     make_renditions,
 )
+from bench.results import RESULTS, write_section
 from tests.support.images import make_jpeg
 
-RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 REAL_HEIC = Path(__file__).resolve().parents[1].parent / "shared" / "testdata" / "real-photos" / "iphone_13_pro_max.HEIC"
-SECTION_START = "<!-- bench_renditions: start -->"
-SECTION_END = "<!-- bench_renditions: end -->"
 COMMAND = ".venv/bin/python -m bench.bench_renditions --runs {runs}"
 
 
@@ -122,18 +120,6 @@ def machine_note() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, load average at start {load}"
 
 
-def write_section(section: str) -> None:
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    block = f"{SECTION_START}\n{section.rstrip()}\n{SECTION_END}"
-    if SECTION_START in text and SECTION_END in text:
-        before, rest = text.split(SECTION_START, 1)
-        after = rest.split(SECTION_END, 1)[1]
-        text = f"{before}{block}{after}"
-    else:
-        text = f"{text.rstrip()}\n\n{block}\n"
-    RESULTS.write_text(text)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7)
@@ -143,8 +129,6 @@ def main() -> None:
     if arguments.measure_rss:
         measure_rss(arguments.measure_rss)
         return
-
-    import pyvips
 
     note = machine_note()
     data = camera_jpeg()
@@ -209,7 +193,7 @@ def main() -> None:
     section = "\n".join(lines)
     print(section)
     if not arguments.no_write:
-        write_section(section)
+        write_section("bench_renditions", section)
         print(f"\nWritten to {RESULTS}")
 
 

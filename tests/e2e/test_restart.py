@@ -9,6 +9,7 @@ import threading
 import time
 
 import httpx
+import psutil
 import pytest
 
 from tests.e2e.api import ApiUser
@@ -69,6 +70,8 @@ def test_kill_9_of_server_and_database_mid_upload_loses_no_committed_photo(own_s
         time.sleep(0.1)
     postgres_pid = own_server.postgres_pid()
     assert postgres_pid is not None and len(committed) >= 8
+    environments = [p for p in psutil.Process(own_server.process.pid).children() if p.pid != postgres_pid]
+    assert environments, "the handlers run in environment processes"
 
     own_server.kill()  # kill -9 of `photosync serve`, mid-upload
     os.kill(postgres_pid, signal.SIGKILL)  # and of its PostgreSQL
@@ -76,6 +79,8 @@ def test_kill_9_of_server_and_database_mid_upload_loses_no_committed_photo(own_s
     for worker in workers:
         worker.join(timeout=120)
     acknowledged = dict(committed)
+    _, alive = psutil.wait_procs(environments, timeout=15)
+    assert alive == [], "execution environments outlived their killed server"
 
     own_server.start()
 

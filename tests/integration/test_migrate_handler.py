@@ -22,7 +22,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from photosync.adapters.postgres.migrations import _MIGRATION_LOCK_ID, available_migrations
+from photosync.adapters.postgres.migrations import MIGRATION_LOCK_ID, available_migrations
 from photosync.config import settings
 from photosync.handlers import migrate
 from photosync.local.lambda_runtime import LocalLambdaContext
@@ -296,7 +296,7 @@ def test_migrations_still_running_near_the_function_timeout_answer_failed_once(
     event = custom_resource_event(cloudformation, "Create")
     blocker = psycopg.connect(fresh_database)
     # Another migrator holds the migrations lock, so this run waits past the function's deadline.
-    blocker.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK_ID,))
+    blocker.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_ID,))
     # Eleven seconds of Lambda time keep one second for work before the ten-second answer margin.
     running = threading.Thread(target=invoke, args=(event,), kwargs={"timeout_seconds": 11})
     running.start()

@@ -34,12 +34,7 @@ from photosync.handlers.http import account, delete, download, gallery, uploads
 from photosync.local.events import http_api_event, s3_object_created_event
 from photosync.local.lambda_runtime import LocalLambdaContext
 from tests.support.images import make_jpeg
-from tests.support.moto_server import (  # noqa: F401 - pytest fixtures
-    MotoS3,
-    aws_test_credentials,
-    moto_s3_server,
-    s3_bucket,
-)
+from tests.support.moto_server import MotoS3
 
 USER_POOL_ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_PhotoSyncT"
 APP_CLIENT_ID = "3n4b5urk1ft4fl3mg5e62d9ado"

@@ -28,12 +28,7 @@ from photosync.adapters.objectstore.s3 import (
     hex_to_base64,
     signed_headers,
 )
-from tests.support.moto_server import (  # noqa: F401 - pytest fixtures
-    MotoS3,
-    aws_test_credentials,
-    moto_s3_server,
-    s3_bucket,
-)
+from tests.support.moto_server import MotoS3
 
 JPEG_LIKE = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40 + b"\xff\xd9"
 

@@ -10,7 +10,6 @@ import contextlib
 import webbrowser
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from itertools import islice
 from pathlib import Path
 from threading import Lock
@@ -154,6 +153,11 @@ def login(
     token_url: Annotated[Optional[str], typer.Option(help="Token endpoint (Cognito: https://DOMAIN/oauth2/token).")] = None,
     client_id: Annotated[str, typer.Option(help="OAuth client id (Cognito: the app client id).")] = LOCAL_CLIENT_ID,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the browser sign-in.")] = 300.0,
+    callback_port: Annotated[
+        int,
+        typer.Option(min=0, max=65535, help="Port of the sign-in callback; Cognito needs the registered one "
+                     "(http://localhost:PORT/callback). 0 picks a free port (local servers)."),
+    ] = 0,
 ) -> None:
     """Sign in to a PhotoSync server.
 
@@ -182,7 +186,8 @@ def login(
 
             try:
                 token = browser_login(
-                    endpoints, show_url=show_url, open_browser=None if no_browser else webbrowser.open, timeout=timeout
+                    endpoints, show_url=show_url, open_browser=None if no_browser else webbrowser.open,
+                    timeout=timeout, callback_port=callback_port,
                 )
             except SignInError as error:
                 raise _fail(f"Sign-in failed: {error}") from None

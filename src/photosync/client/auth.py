@@ -200,9 +200,14 @@ class _Callback:
 
 
 class LoopbackReceiver:
-    """Listens on 127.0.0.1 at a random port for the one redirect that ends the browser sign-in."""
+    """Listens on 127.0.0.1 for the one redirect that ends the browser sign-in.
 
-    def __init__(self) -> None:
+    `port` 0 takes a free port (the local identity provider accepts any loopback redirect). Cognito
+    accepts only registered callback URLs and plain http only for `localhost`: give the registered
+    port there, and the redirect is spelled `http://localhost:<port>/callback`.
+    """
+
+    def __init__(self, port: int = 0) -> None:
         callback = _Callback()
         received = threading.Event()
 
@@ -229,10 +234,11 @@ class LoopbackReceiver:
             def log_message(self, format: str, *args: Any) -> None:  # keeps the terminal clean
                 return
 
-        self._server = HTTPServer(("127.0.0.1", 0), Handler)
+        self._server = HTTPServer(("127.0.0.1", port), Handler)
         self._callback = callback
         self._received = received
-        self.redirect_uri = f"http://127.0.0.1:{self._server.server_address[1]}/callback"
+        host = "localhost" if port else "127.0.0.1"
+        self.redirect_uri = f"http://{host}:{self._server.server_address[1]}/callback"
 
     def wait(self, timeout: float) -> dict[str, str]:
         """Serve until the callback arrives (requests for other paths are answered 404) or time runs out."""
@@ -283,6 +289,7 @@ def browser_login(
     show_url: Callable[[str], None],
     open_browser: Callable[[str], object] | None,
     timeout: float = 300.0,
+    callback_port: int = 0,
 ) -> Token:
     """Run the authorization code + PKCE flow and return the tokens.
 
@@ -291,7 +298,7 @@ def browser_login(
     """
     verifier = new_code_verifier()
     state = secrets.token_urlsafe(24)
-    receiver = LoopbackReceiver()
+    receiver = LoopbackReceiver(callback_port)
     try:
         url = authorization_url(
             endpoints, redirect_uri=receiver.redirect_uri, state=state, code_challenge=code_challenge_s256(verifier)

@@ -65,9 +65,6 @@ class LocalGateway:
         # Threads that wait for an environment; more would only queue inside the runtime.
         self._limiter = anyio.CapacityLimiter(concurrency)
 
-    def owns(self, path: str) -> bool:
-        return any(route.pattern.match(path) for route in self._routes)
-
     async def handle(self, request: Request) -> Response:
         path = request.url.path
         matches = [(r, m) for r in self._routes if (m := r.pattern.match(path))]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import os
 import threading
 import time
 import uuid
@@ -46,6 +47,18 @@ def _handle_in_environment(function_name: str, handler: str, event: dict[str, An
     return function(event, LocalLambdaContext(function_name))
 
 
+def _exit_with_the_server(server_pid: int) -> None:
+    """Runs in each environment: a server killed with `kill -9` cannot stop its environments, and
+    their task pipe never closes (they hold both ends), so each one watches for its parent to go."""
+
+    def watch() -> None:
+        while os.getppid() == server_pid:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def _warm(handlers: tuple[str, ...]) -> None:
     for handler in handlers:
         importlib.import_module(handler.rsplit(".", 1)[0])
@@ -60,7 +73,12 @@ class LocalLambdaRuntime:
     def _new_pool(self) -> ProcessPoolExecutor:
         # "spawn": a fresh interpreter per environment, configured by the environment variables the
         # server set, like a cold start; forking a threaded server would copy its locks mid-use.
-        return ProcessPoolExecutor(max_workers=self._environments, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(
+            max_workers=self._environments,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_the_server,
+            initargs=(os.getpid(),),
+        )
 
     def warm_up(self, handlers: tuple[str, ...]) -> None:
         """Start every environment and import the handlers, so the first requests are not cold."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import threading
 import time
 
 import anyio
@@ -39,7 +38,6 @@ class StoreEndpoints:
     def __init__(self, store: LocalDiskStore, finalize: LocalFunction) -> None:
         self._store = store
         self._finalize = finalize
-        self._deliveries: set[threading.Thread] = set()
 
     def routes(self) -> list[Route]:
         return [

@@ -13,7 +13,7 @@ from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain import keys
 from photosync.domain.errors import NotFound, QuotaExceeded
 from photosync.domain.media_types import SNIFF_BYTES, sniff_content_type
-from photosync.domain.model import PendingUpload, PhotoMetadata
+from photosync.domain.model import PendingUpload
 from photosync.domain.units import human_bytes
 from photosync.domain.validation import UploadRequest
 from photosync.services import deletions, renditions

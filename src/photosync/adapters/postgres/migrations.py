@@ -8,7 +8,7 @@ import psycopg
 from psycopg.rows import tuple_row
 
 # Any constant works; it only has to be the same for every process migrating this database.
-_MIGRATION_LOCK_ID = 0x5048_4F54_4F53
+MIGRATION_LOCK_ID = 0x5048_4F54_4F53
 
 
 def available_migrations() -> list[tuple[str, str]]:
@@ -22,7 +22,7 @@ def apply_migrations(conn: psycopg.Connection) -> list[str]:
     applied_now: list[str] = []
     with conn.transaction():
         # Serialises concurrent migrators (a deploy step racing a starting server).
-        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK_ID,))
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_ID,))
         conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
