@@ -12,7 +12,7 @@ from photosync.adapters.objectstore import ObjectStoreError
 from photosync.handlers import cleanup as cleanup_handler
 from photosync.handlers import environment
 from photosync.local.lambda_runtime import LocalLambdaContext
-from photosync.services import cleanup, photos, uploads
+from photosync.services import cleanup, finalize, photos, uploads
 from tests.conftest import new_user
 from tests.integration.test_uploads import distinct_jpeg, grant, object_key
 
@@ -97,7 +97,7 @@ def test_a_failed_object_deletion_is_retried_by_the_sweep(uow, store):
     granted = grant(uow, store, owner, data)
     key = object_key(owner, granted.upload_id)
     store.put(key, data, content_type="image/jpeg")
-    uploads.finalize_object(uow, store, key)
+    finalize.finalize_object(uow, store, key)
     photo = uow.photos.get(granted.upload_id, owner_id=owner)
     flaky = FlakyStore(store, "delete", failures=1)
 
@@ -128,7 +128,7 @@ def test_a_rendition_lost_to_a_store_failure_is_made_by_the_sweep(uow, store):
     store.put(key, data, content_type="image/jpeg")
     flaky = FlakyStore(store, "put", failures=1)
 
-    assert uploads.finalize_object(uow, flaky, key).outcome == "finalized"
+    assert finalize.finalize_object(uow, flaky, key).outcome == "finalized"
     photo = uow.photos.get(granted.upload_id, owner_id=owner)
     assert (photo.renditions, photo.thumbnail_key) == ("pending", None)
 

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from photosync.domain.errors import InvalidRequest, NotFound
-from photosync.services import albums, photos, uploads
+from photosync.services import albums, finalize, photos
 from tests.conftest import new_user
 from tests.integration.test_uploads import distinct_jpeg, grant, object_key
 from tests.support.images import make_jpeg
@@ -17,7 +17,7 @@ from tests.support.images import make_jpeg
 def add_photo(uow, store, owner, data: bytes) -> uuid.UUID:
     granted = grant(uow, store, owner, data)
     store.put(object_key(owner, granted.upload_id), data, content_type="image/jpeg")
-    assert uploads.finalize_object(uow, store, object_key(owner, granted.upload_id)).outcome == "finalized"
+    assert finalize.finalize_object(uow, store, object_key(owner, granted.upload_id)).outcome == "finalized"
     return granted.upload_id
 
 

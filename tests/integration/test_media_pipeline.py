@@ -8,16 +8,16 @@ import io
 import pytest
 from PIL import Image
 
-from photosync.services import uploads
+from photosync.services import finalize
 from tests.conftest import new_user
 from tests.integration.test_uploads import grant, object_key
 from tests.support.images import make_bomb_png, make_gif, make_heic, make_mp4, make_truncated_jpeg, make_webp
 
 
-def finalize(uow, store, owner, data: bytes, content_type: str):
+def finalize_upload(uow, store, owner, data: bytes, content_type: str):
     granted = grant(uow, store, owner, data, content_type=content_type)
     store.put(object_key(owner, granted.upload_id), data, content_type=content_type)
-    result = uploads.finalize_object(uow, store, object_key(owner, granted.upload_id))
+    result = finalize.finalize_object(uow, store, object_key(owner, granted.upload_id))
     return result, uow.photos.get(granted.upload_id, owner_id=owner)
 
 
@@ -30,7 +30,7 @@ def test_real_camera_files_in_every_orientation_get_displayed_size_and_an_uprigh
     owner = new_user(uow)
     for kind, size in (("landscape", (600, 450)), ("portrait", (450, 600))):
         data = (real_photos / "orientation" / f"{kind}_{orientation}.jpg").read_bytes()
-        result, photo = finalize(uow, store, owner, data, "image/jpeg")
+        result, photo = finalize_upload(uow, store, owner, data, "image/jpeg")
         assert result.outcome == "finalized"
         assert (photo.width, photo.height) == size
         assert (thumbnail(store, photo).size[0] > thumbnail(store, photo).size[1]) == (kind == "landscape")
@@ -39,7 +39,7 @@ def test_real_camera_files_in_every_orientation_get_displayed_size_and_an_uprigh
 def test_real_iphone_heic_gets_its_date_dimensions_and_a_thumbnail(uow, store, real_photos):
     owner = new_user(uow)
     data = (real_photos / "iphone_13_pro_max.HEIC").read_bytes()
-    result, photo = finalize(uow, store, owner, data, "image/heic")
+    result, photo = finalize_upload(uow, store, owner, data, "image/heic")
     assert result.outcome == "finalized"
     assert (photo.content_type, photo.width, photo.height) == ("image/heic", 3024, 4032)
     assert photo.taken_at is not None and photo.taken_at.date().isoformat() == "2022-02-16"
@@ -58,7 +58,7 @@ def test_real_iphone_heic_gets_its_date_dimensions_and_a_thumbnail(uow, store, r
 )
 def test_other_image_formats_get_thumbnails_and_dimensions(uow, store, data, declared, detected):
     owner = new_user(uow)
-    result, photo = finalize(uow, store, owner, data, declared)
+    result, photo = finalize_upload(uow, store, owner, data, declared)
     assert result.outcome == "finalized" and photo.content_type == detected
     assert photo.renditions == "ready" and thumbnail(store, photo).format == "WEBP"
     assert (photo.width, photo.height) == Image.open(io.BytesIO(data)).size
@@ -66,7 +66,7 @@ def test_other_image_formats_get_thumbnails_and_dimensions(uow, store, data, dec
 
 def test_a_video_is_kept_without_a_thumbnail(uow, store):
     owner = new_user(uow)
-    result, photo = finalize(uow, store, owner, make_mp4(), "video/mp4")
+    result, photo = finalize_upload(uow, store, owner, make_mp4(), "video/mp4")
     assert result.outcome == "finalized"
     assert (photo.content_type, photo.thumbnail_key, photo.renditions) == ("video/mp4", None, "none")
 
@@ -78,7 +78,7 @@ def test_undecodable_images_are_kept_safely_without_renditions(uow, store, data)
     """A backup never drops the user's bytes because it cannot draw them; the process survives."""
     owner = new_user(uow)
     declared = "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
-    result, photo = finalize(uow, store, owner, data, declared)
+    result, photo = finalize_upload(uow, store, owner, data, declared)
     assert result.outcome == "finalized"
     assert photo.thumbnail_key is None and photo.renditions in ("failed", "none")
     assert store.read(photo.object_key) == data

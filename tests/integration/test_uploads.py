@@ -20,7 +20,7 @@ from photosync.domain.errors import QuotaExceeded
 from photosync.domain.validation import UploadRequest
 from photosync.handlers import finalize as finalize_handler
 from photosync.local.lambda_runtime import LocalLambdaContext
-from photosync.services import uploads
+from photosync.services import finalize, uploads
 from tests.conftest import new_user
 from tests.support.images import make_jpeg
 
@@ -61,7 +61,7 @@ def test_grant_upload_finalize_charges_once_and_keeps_the_upload_id(uow, store):
     assert uploads.upload_status(uow, owner_id=owner, upload_id=granted.upload_id).status == "pending"
 
     store.put(object_key(owner, granted.upload_id), data, content_type="image/jpeg")
-    result = uploads.finalize_object(uow, store, object_key(owner, granted.upload_id))
+    result = finalize.finalize_object(uow, store, object_key(owner, granted.upload_id))
 
     assert result.outcome == "finalized"
     photo = uow.photos.get(granted.upload_id, owner_id=owner)
@@ -78,7 +78,7 @@ def test_same_content_again_is_reported_as_duplicate_and_reserves_nothing(uow, s
     data = distinct_jpeg(3)
     first = grant(uow, store, owner, data)
     store.put(object_key(owner, first.upload_id), data, content_type="image/jpeg")
-    uploads.finalize_object(uow, store, object_key(owner, first.upload_id))
+    finalize.finalize_object(uow, store, object_key(owner, first.upload_id))
 
     again = grant(uow, store, owner, data, filename="copy of IMG_0001.JPG")
 
@@ -162,11 +162,11 @@ def test_event_after_cleanup_released_the_reservation_charges_nothing_and_remove
     data = distinct_jpeg(7)
     granted = grant(uow, store, owner, data)
     pending = uow.uploads.get(granted.upload_id, owner_id=owner)
-    assert uploads.release_expired(uow, pending)
+    assert finalize.release_expired(uow, pending)
     key = object_key(owner, granted.upload_id)
     store.put(key, data, content_type="image/jpeg")  # a very late upload
 
-    result = uploads.finalize_object(uow, store, key)
+    result = finalize.finalize_object(uow, store, key)
 
     assert result.outcome == "orphan"
     assert store.head(key) is None
@@ -189,7 +189,7 @@ def test_finalize_rejects_content_other_than_granted_and_deletes_it(uow, store, 
     key = object_key(owner, granted.upload_id)
     store.put(key, stored(data), content_type="image/jpeg")
 
-    result = uploads.finalize_object(uow, store, key)
+    result = finalize.finalize_object(uow, store, key)
 
     assert result.outcome == "rejected" and reason in result.detail
     assert store.head(key) is None
@@ -214,7 +214,7 @@ def test_content_that_is_not_media_is_rejected_at_finalize_not_charged_and_remov
     key = object_key(owner, granted.upload_id)
     store.put(key, content, content_type="image/jpeg")
 
-    result = uploads.finalize_object(uow, store, key)
+    result = finalize.finalize_object(uow, store, key)
 
     assert result.outcome == "rejected"
     assert store.head(key) is None
@@ -229,7 +229,7 @@ def test_detected_type_is_stored_not_the_declared_one(uow, store):
     data = make_png(64, 48)
     granted = grant(uow, store, owner, data, content_type="image/jpeg", filename="really-a.png")
     store.put(object_key(owner, granted.upload_id), data, content_type="image/jpeg")
-    uploads.finalize_object(uow, store, object_key(owner, granted.upload_id))
+    finalize.finalize_object(uow, store, object_key(owner, granted.upload_id))
     assert uow.photos.get(granted.upload_id, owner_id=owner).content_type == "image/png"
 
 
@@ -237,13 +237,13 @@ def test_an_object_with_neither_reservation_nor_photo_is_an_orphan_and_is_delete
     owner = new_user(uow)
     key = object_key(owner, uuid.uuid4())
     store.put(key, distinct_jpeg(9), content_type="image/jpeg")
-    assert uploads.finalize_object(uow, store, key).outcome == "orphan"
+    assert finalize.finalize_object(uow, store, key).outcome == "orphan"
     assert store.head(key) is None
 
 
 def test_keys_outside_the_originals_layout_are_ignored(uow, store):
     store.put("thumbnails/x.webp", b"RIFF....WEBP", content_type="image/webp")
-    assert uploads.finalize_object(uow, store, "thumbnails/x.webp").outcome == "ignored"
+    assert finalize.finalize_object(uow, store, "thumbnails/x.webp").outcome == "ignored"
     assert store.head("thumbnails/x.webp") is not None
 
 
@@ -253,8 +253,8 @@ def test_two_uploads_of_the_same_content_in_flight_keep_one_photo(uow, store):
     first, second = grant(uow, store, owner, data), grant(uow, store, owner, data)
     for granted in (first, second):
         store.put(object_key(owner, granted.upload_id), data, content_type="image/jpeg")
-    assert uploads.finalize_object(uow, store, object_key(owner, first.upload_id)).outcome == "finalized"
-    assert uploads.finalize_object(uow, store, object_key(owner, second.upload_id)).outcome == "duplicate_content"
+    assert finalize.finalize_object(uow, store, object_key(owner, first.upload_id)).outcome == "finalized"
+    assert finalize.finalize_object(uow, store, object_key(owner, second.upload_id)).outcome == "duplicate_content"
     assert store.head(object_key(owner, second.upload_id)) is None
     state = account(uow, owner)
     assert (state.storage_used, state.storage_pending) == (len(data), 0)
@@ -287,7 +287,7 @@ def test_without_a_stored_checksum_finalize_hashes_the_object_itself(uow, store)
     key = object_key(owner, granted.upload_id)
     store.put(key, data[:-1] + bytes([data[-1] ^ 1]), content_type="image/jpeg")  # same size, other bytes
 
-    result = uploads.finalize_object(uow, StoreWithoutChecksums(store), key)
+    result = finalize.finalize_object(uow, StoreWithoutChecksums(store), key)
 
     assert result.outcome == "rejected" and "SHA-256" in result.detail
     assert store.head(key) is None

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photosync.handlers import environment
-from photosync.services import uploads
+from photosync.services import finalize
 
 logger = Logger(service="photosync")
 
@@ -18,7 +18,7 @@ def handler(event: S3Event, context: LambdaContext) -> dict:
     outcomes = []
     for record in event.records:
         # `object_key` is URL-decoded by the data class, as S3 sends keys URL-encoded.
-        result = uploads.finalize_object(environment.unit_of_work(), environment.object_store(), record.s3.get_object.key)
+        result = finalize.finalize_object(environment.unit_of_work(), environment.object_store(), record.s3.get_object.key)
         logger.info("finalize", extra={"key": record.s3.get_object.key, "outcome": result.outcome, "detail": result.detail})
         outcomes.append(result.outcome)
     return {"outcomes": outcomes}

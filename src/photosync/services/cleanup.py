@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from photosync.adapters.objectstore import ObjectStore
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
-from photosync.services import deletions, renditions, uploads
+from photosync.services import deletions, finalize, renditions
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +59,9 @@ def _sweep_expired(uow: UnitOfWork, store: ObjectStore, created_before: datetime
             try:
                 if store.head(upload.object_key) is not None:
                     # The file arrived but its event was lost or is late: finalize it now.
-                    result = uploads.finalize_object(uow, store, upload.object_key)
+                    result = finalize.finalize_object(uow, store, upload.object_key)
                     report.finalized += result.outcome == "finalized"
-                elif uploads.release_expired(uow, upload):
+                elif finalize.release_expired(uow, upload):
                     report.released += 1
             except Exception as error:  # noqa: BLE001 - one bad row must not stop the sweep
                 log.exception("sweeping an expired upload failed", extra={"upload_id": str(upload.id)})

@@ -1,0 +1,127 @@
+"""F1.2 step 3: turning what the store received into a photo, and giving back reservations whose
+file never came. Every path here is safe under S3's at-least-once, possibly late, delivery."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from photosync.adapters.objectstore import ObjectStore
+from photosync.adapters.postgres.unit_of_work import UnitOfWork
+from photosync.domain import keys
+from photosync.domain.media_types import SNIFF_BYTES, sniff_content_type
+from photosync.domain.model import PendingUpload
+from photosync.services import deletions, renditions
+
+log = logging.getLogger(__name__)
+
+HASH_CHUNK_BYTES = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FinalizeResult:
+    outcome: str  # finalized, already_finalized, rejected, duplicate_content, orphan, missing, ignored
+    detail: str | None = None
+
+
+def finalize_object(uow: UnitOfWork, store: ObjectStore, key: str) -> FinalizeResult:
+    """Turn a stored original into a photo. Safe to call any number of times for the same key,
+    concurrently, and late: every outcome after the first changes nothing."""
+    parsed = keys.parse_original_key(key)
+    if parsed is None:
+        log.warning("ignoring object outside the originals layout", extra={"key": key})
+        return FinalizeResult("ignored")
+    owner_id, upload_id = parsed
+
+    upload = uow.uploads.get(upload_id, owner_id=owner_id)
+    if upload is None or upload.status != "pending":
+        if upload is None and uow.photos.exists(upload_id, owner_id=owner_id):
+            return FinalizeResult("already_finalized")
+        # No reservation (never granted, released by the sweep, or failed): nothing may be charged,
+        # and the bytes have no owner record to justify keeping them.
+        _remove_objects(uow, store, [key])
+        return FinalizeResult("orphan")
+
+    stored = store.head(key)
+    if stored is None:
+        return FinalizeResult("missing")
+    problem = None
+    if stored.size != upload.size:
+        problem = f"the stored file is {stored.size} bytes, not the {upload.size} bytes declared"
+    elif (stored.sha256 or _hash_object(store, key, stored.size)) != upload.sha256:
+        problem = "the stored file's SHA-256 differs from the one declared"
+    detected = None
+    if problem is None:
+        detected = sniff_content_type(store.read_range(key, 0, SNIFF_BYTES))
+        if detected is None:
+            problem = "the content is not a supported image or video (JPEG, PNG, HEIC, WebP, GIF, MP4, MOV)"
+    if problem is not None:
+        return _reject(uow, store, upload, problem)
+
+    assert detected is not None
+    # Reading the content and making renditions happen before the transaction, which stays short.
+    content, metadata = renditions.inspect_original(store, key, detected, size=upload.size)
+    rendered = renditions.render(
+        store, owner_id=owner_id, photo_id=upload_id, content=content, content_type=metadata.content_type
+    )
+
+    inserted = False
+    with uow.transaction():
+        locked = uow.uploads.lock(upload_id, owner_id=owner_id)
+        if locked is None or locked.status != "pending":
+            finalized_meanwhile = locked is None and uow.photos.exists(upload_id, owner_id=owner_id)
+        else:
+            finalized_meanwhile = None
+            inserted = uow.photos.add_from_upload(locked, metadata, rendered)
+            if inserted:
+                uow.uploads.remove(upload_id)
+                uow.users.charge_reserved(owner_id, locked.size)
+            else:
+                uow.uploads.mark_failed(upload_id, "duplicate: this content is already backed up")
+                uow.users.release(owner_id, locked.size)
+    if inserted:
+        return FinalizeResult("finalized")
+    if finalized_meanwhile:
+        # Another delivery of this event won; the renditions just made are the photo's own.
+        return FinalizeResult("already_finalized")
+    _remove_objects(uow, store, [key, *rendered.keys])
+    return FinalizeResult("orphan" if finalized_meanwhile is False else "duplicate_content")
+
+
+def release_expired(uow: UnitOfWork, upload: PendingUpload) -> bool:
+    """Give back an expired reservation whose file never arrived. False if it changed meanwhile."""
+    with uow.transaction():
+        locked = uow.uploads.lock(upload.id, owner_id=upload.owner_id)
+        if locked is None or locked.status != "pending":
+            return False
+        uow.uploads.mark_failed(upload.id, "expired: the file was not uploaded before the link expired")
+        uow.users.release(upload.owner_id, locked.size)
+    return True
+
+
+def _hash_object(store: ObjectStore, key: str, size: int) -> str:
+    """SHA-256 of a stored object, for stores that do not keep a checksum themselves."""
+    digest = hashlib.sha256()
+    for start in range(0, size, HASH_CHUNK_BYTES):
+        digest.update(store.read_range(key, start, HASH_CHUNK_BYTES))
+    return digest.hexdigest()
+
+
+def _reject(uow: UnitOfWork, store: ObjectStore, upload: PendingUpload, reason: str) -> FinalizeResult:
+    with uow.transaction():
+        locked = uow.uploads.lock(upload.id, owner_id=upload.owner_id)
+        if locked is not None and locked.status == "pending":
+            uow.uploads.mark_failed(upload.id, f"rejected: {reason}")
+            uow.users.release(upload.owner_id, locked.size)
+    if not uow.photos.exists(upload.id, owner_id=upload.owner_id):
+        _remove_objects(uow, store, [upload.object_key])
+    log.info("upload rejected", extra={"upload_id": str(upload.id), "reason": reason})
+    return FinalizeResult("rejected", reason)
+
+
+def _remove_objects(uow: UnitOfWork, store: ObjectStore, object_keys: list[str]) -> None:
+    """Delete through the outbox, so a store failure now is retried by the sweep."""
+    with uow.transaction():
+        queued = uow.deletions.add(object_keys)
+    deletions.drain(uow, store, queued)
