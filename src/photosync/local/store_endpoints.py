@@ -100,7 +100,8 @@ class StoreEndpoints:
         if info is None:
             return _error(404, "not_found", "no such object")
         headers = {
-            "Cache-Control": "private, max-age=300",
+            # Cacheable for as long as the link itself is valid.
+            "Cache-Control": f"private, max-age={max(0, ticket.expires - int(time.time()))}",
             "X-Content-Type-Options": "nosniff",
             # Served bytes are user content: never let a browser run anything in them.
             "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; sandbox",

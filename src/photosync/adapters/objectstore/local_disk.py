@@ -28,6 +28,7 @@ from photosync.adapters.objectstore.base import (
 )
 
 STORE_PATH = "/_store/objects/"
+DOWNLOAD_EXPIRY_WINDOW = 300
 
 
 class SignatureError(Exception):
@@ -78,7 +79,9 @@ class LocalDiskStore:
     def presign_download(
         self, key: str, *, expires_in: int, filename: str | None = None, content_type: str | None = None
     ) -> PresignedDownload:
-        expires = int(time.time()) + expires_in
+        # Rounded up to a window, so the same object gets the same URL for a while and browsers can
+        # cache thumbnails across gallery loads; a link lives between `expires_in` and a window more.
+        expires = -(-(int(time.time()) + expires_in) // DOWNLOAD_EXPIRY_WINDOW) * DOWNLOAD_EXPIRY_WINDOW
         params = {"expires": str(expires)}
         if filename is not None:
             params["filename"] = filename
