@@ -66,27 +66,25 @@ def finalize_object(uow: UnitOfWork, store: ObjectStore, key: str) -> FinalizeRe
         store, owner_id=owner_id, photo_id=upload_id, content=content, content_type=metadata.content_type
     )
 
-    inserted = False
     with uow.transaction():
         locked = uow.uploads.lock(upload_id, owner_id=owner_id)
         if locked is None or locked.status != "pending":
-            finalized_meanwhile = locked is None and uow.photos.exists(upload_id, owner_id=owner_id)
+            # Another delivery of this event won (the renditions just made are its photo's own), or
+            # the reservation was released meanwhile.
+            finalized = locked is None and uow.photos.exists(upload_id, owner_id=owner_id)
+            outcome = "already_finalized" if finalized else "orphan"
+        elif uow.photos.add_from_upload(locked, metadata, rendered):
+            uow.uploads.remove(upload_id)
+            uow.users.charge_reserved(owner_id, locked.size)
+            outcome = "finalized"
         else:
-            finalized_meanwhile = None
-            inserted = uow.photos.add_from_upload(locked, metadata, rendered)
-            if inserted:
-                uow.uploads.remove(upload_id)
-                uow.users.charge_reserved(owner_id, locked.size)
-            else:
-                uow.uploads.mark_failed(upload_id, "duplicate: this content is already backed up")
-                uow.users.release(owner_id, locked.size)
-    if inserted:
-        return FinalizeResult("finalized")
-    if finalized_meanwhile:
-        # Another delivery of this event won; the renditions just made are the photo's own.
-        return FinalizeResult("already_finalized")
-    _remove_objects(uow, store, [key, *rendered.keys])
-    return FinalizeResult("orphan" if finalized_meanwhile is False else "duplicate_content")
+            uow.uploads.mark_failed(upload_id, "duplicate: this content is already backed up")
+            uow.users.release(owner_id, locked.size)
+            outcome = "duplicate_content"
+    if outcome in ("orphan", "duplicate_content"):
+        # No photo owns these bytes, nor the renditions just made for them.
+        _remove_objects(uow, store, [key, *rendered.keys])
+    return FinalizeResult(outcome)
 
 
 def release_expired(uow: UnitOfWork, upload: PendingUpload) -> bool:
