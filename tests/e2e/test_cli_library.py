@@ -192,7 +192,9 @@ def test_ls_albums_rm_and_me(tmp_path, cli, server):
 
     cli("rm", photos["one.jpg"].id)
     assert [p.filename for p in gallery(server, cli.config)] == ["two.jpg"]
-    missing = cli("rm", photos["one.jpg"].id, expect=1)
-    assert photos["one.jpg"].id in missing.stderr
+    cli("rm", photos["one.jpg"].id)  # already in the trash: still success
+    never_uploaded = "00000000-0000-4000-8000-000000000000"
+    missing = cli("rm", never_uploaded, expect=1)
+    assert never_uploaded in missing.stderr
     cli("albums", "delete", album_id)
     assert album_id not in cli("albums", "list").stdout
