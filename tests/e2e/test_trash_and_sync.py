@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import time
 
+import httpx
 import pytest
 
 from tests.e2e.api import ApiUser, assert_error
@@ -131,3 +132,30 @@ def test_the_sweep_of_a_running_server_purges_the_trash(purging_server):
     assert [p["id"] for p in user.all_photos()] == [kept]
     assert stored_files(purging_server, doomed) == [] and stored_files(purging_server, kept)
     assert user.me()["storage_used"] == len(photo(10))
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("GET", "/trash?limit=0", None),
+    ("GET", "/trash?limit=501", None),
+    ("GET", "/trash?cursor=%%%", None),
+    ("POST", "/trash/restore", {"photo_ids": []}),
+    ("POST", "/trash/restore", {"photo_ids": ["nope"]}),
+    ("POST", "/trash/restore", {"photo_ids": "x"}),
+    ("POST", "/trash/restore", {}),
+    ("POST", "/trash/restore", []),
+    ("DELETE", "/trash/not-a-uuid", None),
+    ("GET", "/sync?limit=0", None),
+    ("GET", "/sync?limit=1001", None),
+    ("GET", "/sync?limit=", None),
+    ("GET", "/sync?cursor=%%%", None),
+    ("GET", "/sync?cursor=WyJzMSIsLTEsbnVsbF0", None),  # a negative change number
+])
+def test_bad_trash_and_sync_requests_get_400(server, method, path, body):
+    user = ApiUser(server.base_url)
+    response = user.request(method, path, json=body) if body is not None else user.request(method, path)
+    assert_error(response, 400, "invalid_request")
+
+
+def test_the_trash_and_sync_need_a_token(server):
+    for method, path in (("GET", "/trash"), ("POST", "/trash/empty"), ("GET", "/sync"), ("POST", "/trash/restore")):
+        assert_error(httpx.request(method, server.base_url + path), 401, "unauthorized")
