@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from photosync.config import settings
 from photosync.handlers import cleanup as cleanup_handler
 from photosync.handlers import environment
 from photosync.local.lambda_runtime import LocalLambdaContext
-from photosync.services import finalize
+from photosync.services import finalize, trash
 from tests.integration.test_uploads import distinct_jpeg
 from tests.support.lambda_api import LambdaApi
 
@@ -207,3 +208,17 @@ def test_lookup_is_found_trashed_or_deleted_through_a_photos_whole_life(api, uow
     second = upload(api, uow, data)
     assert second != first
     assert lookup() == {"found": {sha: second}, "trashed": {}, "deleted": []}
+
+
+def test_purge_and_empty_work_in_batches_and_the_purge_stops_at_its_limits(api, uow, monkeypatch):
+    monkeypatch.setattr(trash, "DELETE_BATCH", 2)
+    store = environment.object_store()
+    photos = [upload(api, uow, distinct_jpeg(280 + n)) for n in range(7)]
+    for photo in photos:
+        api.call("DELETE", f"/photos/{photo}")
+
+    assert trash.purge_expired(uow, store, retention_days=0, deadline=time.monotonic() - 1) == 0
+    assert trash.purge_expired(uow, store, retention_days=0, max_batches=1) == 2
+    assert len(api.all_pages("/trash")) == 5
+    assert api.ok("POST", "/trash/empty")["deleted"] == 5  # three batches in one request
+    assert api.all_pages("/trash") == [] and api.ok("GET", "/me")["storage_used"] == 0
