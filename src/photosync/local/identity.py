@@ -39,6 +39,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from photosync.domain.errors import InvalidRequest
+from photosync.domain.validation import parse_json_object
+
 logger = logging.getLogger(__name__)
 
 IDENTITY_DIR_NAME = "identity"
@@ -504,16 +507,22 @@ def _sign_in_page(parameters: Mapping[str, str], *, email: str = "", error: str 
     return HTMLResponse(body, status_code=status, headers=_PAGE_HEADERS)
 
 
+async def _small_body(request: Request) -> bytes:
+    """The request's body; `ValueError` if it is larger than a sign-in ever needs."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > _MAX_FORM_BYTES:
+            raise ValueError(f"the body is larger than {_MAX_FORM_BYTES} bytes")
+    return body
+
+
 async def _form_fields(request: Request) -> dict[str, str]:
     """The request's form fields; `ValueError` if it is not a small, well-formed urlencoded form."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         raise ValueError("the body must be application/x-www-form-urlencoded")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > _MAX_FORM_BYTES:
-            raise ValueError("the form is too large")
+    body = await _small_body(request)
     try:
         pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
     except (UnicodeDecodeError, ValueError):
@@ -537,10 +546,10 @@ class _AuthEndpoints:
         if not self._dev_login_allowed:
             return _dev_sign_in_forbidden()
         try:
-            body = await request.json()
-        except ValueError:
-            return _api_error(400, "invalid_request", "the body must be JSON like {\"email\": \"name@example.com\"}")
-        if not isinstance(body, dict) or "email" not in body:
+            body = parse_json_object(await _small_body(request))
+        except (InvalidRequest, ValueError) as error:
+            return _api_error(400, "invalid_request", f"{error}: send JSON like {{\"email\": \"name@example.com\"}}")
+        if "email" not in body:
             return _api_error(400, "invalid_request", "the body must be JSON like {\"email\": \"name@example.com\"}")
         try:
             email = normalize_email(body["email"])

@@ -3,6 +3,7 @@ caller taken from the JWT authorizer's claims, and the JSON shapes of the resour
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from datetime import datetime, timezone
@@ -76,7 +77,11 @@ def caller_id(router: Router) -> uuid.UUID:
 
 
 def json_body(router: Router) -> dict[str, Any]:
-    return parse_json_object(router.current_event.decoded_body)
+    event = router.current_event
+    # Not `decoded_body`: it decodes a base64 body as UTF-8 and raises on bytes that are not, which
+    # is the client's mistake for parse_json_object to answer.
+    body = base64.b64decode(event.body or "") if event.is_base64_encoded else event.body
+    return parse_json_object(body)
 
 
 def path_uuid(value: str, what: str) -> uuid.UUID:
