@@ -18,12 +18,8 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from photosync.local.authorizer import JwtAuthorizer, Unauthorized
-from photosync.local.identity import (
-    AUTHORIZATION_CODE_TTL_SECONDS,
-    LocalIdentityProvider,
-    _rfc7638_thumbprint,
-    normalize_email,
-)
+from photosync.local.identity import LocalIdentityProvider, _rfc7638_thumbprint, normalize_email
+from photosync.local.sign_in import AUTHORIZATION_CODE_TTL_SECONDS, sign_in_routes
 
 ISSUER = "http://testserver/auth"
 CLIENT_ID = "photosync-local"
@@ -79,7 +75,7 @@ def provisioning() -> Provisioning:
 
 
 def make_client(provider: LocalIdentityProvider, provisioning: Provisioning, *, dev_login_allowed: bool = True) -> TestClient:
-    app = Starlette(routes=provider.routes(on_first_sign_in=provisioning, dev_login_allowed=dev_login_allowed))
+    app = Starlette(routes=sign_in_routes(provider, on_first_sign_in=provisioning, dev_login_allowed=dev_login_allowed))
     return TestClient(app, follow_redirects=False)
 
 
