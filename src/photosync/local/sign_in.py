@@ -27,6 +27,7 @@ from starlette.routing import BaseRoute, Route
 from photosync.domain.errors import InvalidRequest
 from photosync.domain.validation import parse_json_object
 from photosync.local.identity import SUPPORTED_SCOPES, LocalIdentityProvider, OnFirstSignIn, normalize_email
+from photosync.local.responses import error_response
 
 logger = logging.getLogger(__name__)
 
@@ -153,10 +154,6 @@ def _pkce_challenge(code_verifier: str) -> str:
 # HTTP
 
 
-def _api_error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
 def _oauth_error(error: str, description: str) -> JSONResponse:
     return JSONResponse(
         {"error": error, "error_description": description},
@@ -262,13 +259,13 @@ class _AuthEndpoints:
         try:
             body = parse_json_object(await _small_body(request))
         except (InvalidRequest, ValueError) as error:
-            return _api_error(400, "invalid_request", f"{error}: send JSON like {{\"email\": \"name@example.com\"}}")
+            return error_response(400, "invalid_request", f"{error}: send JSON like {{\"email\": \"name@example.com\"}}")
         if "email" not in body:
-            return _api_error(400, "invalid_request", "the body must be JSON like {\"email\": \"name@example.com\"}")
+            return error_response(400, "invalid_request", "the body must be JSON like {\"email\": \"name@example.com\"}")
         try:
             email = normalize_email(body["email"])
         except ValueError as error:
-            return _api_error(400, "invalid_request", str(error))
+            return error_response(400, "invalid_request", str(error))
         try:
             sign_in = await self._signed_in(self._provider.sign_in, email, on_first_sign_in=self._on_first_sign_in)
         except _ProvisioningFailed:
@@ -282,7 +279,7 @@ class _AuthEndpoints:
             parameters = _single_valued(request.query_params.multi_items())
             self._authorization_request(parameters)
         except ValueError as error:
-            return _api_error(400, "invalid_request", str(error))
+            return error_response(400, "invalid_request", str(error))
         except _AuthorizationError as error:
             return self._authorization_failed(error)
         return _sign_in_page(parameters)
@@ -294,7 +291,7 @@ class _AuthEndpoints:
             fields = await _form_fields(request)
             authorization = self._authorization_request(fields)
         except ValueError as error:
-            return _api_error(400, "invalid_request", str(error))
+            return error_response(400, "invalid_request", str(error))
         except _AuthorizationError as error:
             return self._authorization_failed(error)
         entered_email = fields.get("email", "")
@@ -383,7 +380,7 @@ class _AuthEndpoints:
     @staticmethod
     def _authorization_failed(error: _AuthorizationError) -> Response:
         if error.redirect_to is None:
-            return _api_error(400, "invalid_request", error.description)
+            return error_response(400, "invalid_request", error.description)
         location = _with_query(
             error.redirect_to,
             {"error": error.error, "error_description": error.description, "state": error.state},
@@ -406,8 +403,8 @@ class _ProvisioningFailed(Exception):
 
 
 def _dev_sign_in_forbidden() -> JSONResponse:
-    return _api_error(403, "forbidden", "the dev sign-in is turned off on this server")
+    return error_response(403, "forbidden", "the dev sign-in is turned off on this server")
 
 
 def _provisioning_failed() -> JSONResponse:
-    return _api_error(503, "unavailable", "the account could not be set up; please sign in again")
+    return error_response(503, "unavailable", "the account could not be set up; please sign in again")

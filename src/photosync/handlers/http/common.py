@@ -13,7 +13,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from photosync.domain.errors import DomainError, Unauthorized
+from photosync.domain.errors import DomainError, Unauthorized, error_body
 from photosync.domain.model import Account, Album
 from photosync.domain.validation import parse_json_object, parse_uuid
 from photosync.handlers import environment
@@ -33,10 +33,6 @@ def json_response(status: int, body: Any | None = None) -> Response:
         body=json.dumps(body, separators=(",", ":")),
         headers={"Cache-Control": "no-store"},
     )
-
-
-def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, **details}}
 
 
 def create_app(router: Router) -> APIGatewayHttpResolver:
