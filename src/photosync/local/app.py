@@ -17,7 +17,7 @@ from photosync.local.events import post_confirmation_event
 from photosync.local.gateway import ROUTES, LocalGateway
 from photosync.local.identity import LocalIdentityProvider
 from photosync.local.lambda_runtime import LocalLambdaRuntime
-from photosync.local.sign_in import sign_in_routes
+from photosync.local.sign_in import DevSignIn, sign_in_routes
 from photosync.local.store_endpoints import StoreEndpoints
 
 LOCAL_USER_POOL_ID = "local_photosync"
@@ -65,7 +65,7 @@ def create_local_app(
     store: LocalDiskStore | None,
     runtime: LocalLambdaRuntime,
     concurrency: int,
-    dev_login_allowed: bool,
+    dev_sign_in: DevSignIn,
     web_dir: Path | None,
 ) -> Starlette:
     identity = LocalIdentityProvider(data_dir, issuer=f"{public_url}/auth")
@@ -81,7 +81,7 @@ def create_local_app(
 
     api_paths = sorted({key.split(" ", 1)[1] for keys in ROUTES.values() for key in keys})
     routes: list[BaseRoute] = [
-        *sign_in_routes(identity, on_first_sign_in=provision, dev_login_allowed=dev_login_allowed),
+        *sign_in_routes(identity, on_first_sign_in=provision, dev_sign_in=dev_sign_in),
         *(StoreEndpoints(store, finalize).routes() if store is not None else []),
         *(Route(path, gateway.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]) for path in api_paths),
     ]

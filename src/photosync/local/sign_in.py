@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import ipaddress
 import logging
 import re
 import secrets
@@ -41,10 +42,68 @@ _CODE_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
 _CODE_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 
 
+def is_loopback(host: str | None) -> bool:
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class DevSignIn:
+    """When the password-less dev sign-ins answer (api.md): only when the server is reached at a
+    loopback address (Host header included, so DNS rebinding cannot reach it) and its public URL is
+    loopback too, unless the server was started with `--allow-dev-login`."""
+
+    # Why the dev sign-ins are off on this server; None when they may answer.
+    turned_off_because: str | None = None
+    # Started with --allow-dev-login: answer whatever address the request was sent to.
+    any_address: bool = False
+    # host[:port] of the public URL: a page served there may sign in, whatever Host a proxy sends.
+    public_netloc: str | None = None
+
+    @classmethod
+    def for_server(cls, *, bind_host: str, public_url: str, allow_dev_login: bool) -> "DevSignIn":
+        if allow_dev_login:
+            return cls(any_address=True, public_netloc=urlsplit(public_url).netloc)
+        if not is_loopback(bind_host):
+            return cls(turned_off_because=f"the server listens on {bind_host}, which is not a loopback address")
+        if not is_loopback(urlsplit(public_url).hostname):
+            return cls(turned_off_because=f"the server is published at {public_url} (PHOTOSYNC_PUBLIC_URL)")
+        return cls()
+
+    @property
+    def allowed(self) -> bool:
+        return self.turned_off_because is None
+
+    def refusal(self, request: Request) -> str | None:
+        """Why `request` may not sign in, or None."""
+        if self.turned_off_because is not None:
+            return self.turned_off_because
+        # A browser names the page a request comes from in Fetch Metadata, and in Origin unless the
+        # page's referrer policy makes it "null" (as this server's own sign-in page does).
+        origin = request.headers.get("origin")
+        if request.headers.get("sec-fetch-site") == "cross-site" or (
+            origin not in (None, "null") and urlsplit(origin).netloc not in (request.headers.get("host"), self.public_netloc)
+        ):
+            return f"the request comes from another site's page ({origin or 'cross-site'})"
+        if self.any_address:
+            return None
+        if not is_loopback(request.url.hostname):
+            return f"the request was addressed to {request.url.hostname!r}, not to a loopback address"
+        if any(name in request.headers for name in ("forwarded", "x-forwarded-for", "x-forwarded-host")):
+            return "the request came through a proxy"
+        return None
+
+
 def sign_in_routes(
-    provider: LocalIdentityProvider, *, on_first_sign_in: OnFirstSignIn, dev_login_allowed: bool
+    provider: LocalIdentityProvider, *, on_first_sign_in: OnFirstSignIn, dev_sign_in: DevSignIn
 ) -> list[BaseRoute]:
-    endpoints = _AuthEndpoints(provider, on_first_sign_in, dev_login_allowed)
+    endpoints = _AuthEndpoints(provider, on_first_sign_in, dev_sign_in)
     return [
         Route("/auth/.well-known/openid-configuration", endpoints.openid_configuration, methods=["GET"]),
         Route("/auth/.well-known/jwks.json", endpoints.jwks, methods=["GET"]),
@@ -240,10 +299,10 @@ async def _form_fields(request: Request) -> dict[str, str]:
 
 
 class _AuthEndpoints:
-    def __init__(self, provider: LocalIdentityProvider, on_first_sign_in: OnFirstSignIn, dev_login_allowed: bool):
+    def __init__(self, provider: LocalIdentityProvider, on_first_sign_in: OnFirstSignIn, dev_sign_in: DevSignIn):
         self._provider = provider
         self._on_first_sign_in = on_first_sign_in
-        self._dev_login_allowed = dev_login_allowed
+        self._dev_sign_in = dev_sign_in
         self._codes = _AuthorizationCodes(provider.clock)
         self._origin = _origin(urlsplit(provider.issuer))
 
@@ -254,8 +313,14 @@ class _AuthEndpoints:
         return JSONResponse(self._provider.jwks())
 
     async def dev_login(self, request: Request) -> Response:
-        if not self._dev_login_allowed:
-            return _dev_sign_in_forbidden()
+        if (refusal := self._dev_sign_in.refusal(request)) is not None:
+            return _dev_sign_in_forbidden(refusal)
+        # JSON only: a web page can post a form to any site, but not JSON without CORS, which this
+        # server never grants.
+        if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            return error_response(
+                415, "unsupported_media_type", 'send the body as Content-Type: application/json, like {"email": "name@example.com"}'
+            )
         try:
             body = parse_json_object(await _small_body(request))
         except (InvalidRequest, ValueError) as error:
@@ -273,8 +338,8 @@ class _AuthEndpoints:
         return _token_response(sign_in.access_token, sign_in.expires_in)
 
     async def authorize_form(self, request: Request) -> Response:
-        if not self._dev_login_allowed:
-            return _dev_sign_in_forbidden()
+        if (refusal := self._dev_sign_in.refusal(request)) is not None:
+            return _dev_sign_in_forbidden(refusal)
         try:
             parameters = _single_valued(request.query_params.multi_items())
             self._authorization_request(parameters)
@@ -285,8 +350,8 @@ class _AuthEndpoints:
         return _sign_in_page(parameters)
 
     async def authorize_submit(self, request: Request) -> Response:
-        if not self._dev_login_allowed:
-            return _dev_sign_in_forbidden()
+        if (refusal := self._dev_sign_in.refusal(request)) is not None:
+            return _dev_sign_in_forbidden(refusal)
         try:
             fields = await _form_fields(request)
             authorization = self._authorization_request(fields)
@@ -308,8 +373,8 @@ class _AuthEndpoints:
         return RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})
 
     async def token(self, request: Request) -> Response:
-        if not self._dev_login_allowed:
-            return _dev_sign_in_forbidden()
+        if (refusal := self._dev_sign_in.refusal(request)) is not None:
+            return _dev_sign_in_forbidden(refusal)
         try:
             fields = await _form_fields(request)
         except ValueError as error:
@@ -402,8 +467,14 @@ class _ProvisioningFailed(Exception):
     pass
 
 
-def _dev_sign_in_forbidden() -> JSONResponse:
-    return error_response(403, "forbidden", "the dev sign-in is turned off on this server")
+def _dev_sign_in_forbidden(reason: str) -> JSONResponse:
+    return error_response(
+        403,
+        "forbidden",
+        f"the dev sign-in is refused: {reason}. It answers only on this machine, at the loopback address "
+        "the server was started on (like http://127.0.0.1:8000): sign in there, or start the server with "
+        "`photosync serve --allow-dev-login` if everyone who can reach it may sign in as anyone",
+    )
 
 
 def _provisioning_failed() -> JSONResponse:
