@@ -84,7 +84,9 @@ def migrate(
         console.print(f"[bold red]Cannot migrate:[/] {error}")
         raise typer.Exit(2) from None
     finally:
-        if postgres is not None:
+        # A server already running for this data directory belongs to whoever started it (a running
+        # `photosync serve`): only one this command started is stopped.
+        if postgres is not None and postgres.started_server:
             postgres.stop()
     console.print(f"Applied: {', '.join(applied)}" if applied else "The database is up to date.")
 
