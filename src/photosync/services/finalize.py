@@ -18,6 +18,11 @@ from photosync.services import deletions, renditions
 HASH_CHUNK_BYTES = 8 * 1024 * 1024
 
 
+# The reason kept for an upload whose content arrived concurrently through another upload, which
+# won: its status reports that other photo as the outcome (api.md), not a failure.
+LOST_RACE_REASON = "duplicate: this content is already backed up"
+
+
 @dataclass(frozen=True)
 class FinalizeResult:
     outcome: str  # finalized, already_finalized, rejected, duplicate_content, orphan, missing, ignored
@@ -77,7 +82,7 @@ def finalize_object(uow: UnitOfWork, store: ObjectStore, key: str) -> FinalizeRe
             uow.users.charge_reserved(owner_id, locked.size)
             outcome = "finalized"
         else:
-            uow.uploads.mark_failed(upload_id, "duplicate: this content is already backed up")
+            uow.uploads.mark_failed(upload_id, LOST_RACE_REASON)
             uow.users.release(owner_id, locked.size)
             outcome = "duplicate_content"
     if outcome in ("orphan", "duplicate_content"):
