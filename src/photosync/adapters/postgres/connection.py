@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import select
 import threading
+from pathlib import Path
 
 import psycopg
 from psycopg.rows import dict_row
@@ -24,6 +25,8 @@ from psycopg.rows import dict_row
 from photosync.config import Settings, settings
 
 _environment = threading.local()
+# Shipped with the code (see the file's header for why these roots).
+RDS_PROXY_CA_BUNDLE = Path(__file__).with_name("rds-proxy-ca-bundle.pem")
 
 
 def connect(config: Settings | None = None) -> psycopg.Connection:
@@ -79,5 +82,7 @@ def _conninfo(config: Settings) -> str:
         dbname=config.database_name,
         user=credentials["username"],
         password=credentials["password"],
-        sslmode="require",
+        # Encrypted and the proxy's identity checked: certificate chain and host name.
+        sslmode="verify-full",
+        sslrootcert=str(RDS_PROXY_CA_BUNDLE),
     )
