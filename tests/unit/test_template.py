@@ -32,6 +32,7 @@ LINT_REGIONS = ["us-east-1"]
 # Every route of docs/api.md except the local-only /auth/... ones, and the function serving it.
 EXPECTED_ROUTES = {
     ("GET", "/healthz"): "AccountFunction",
+    ("GET", "/openapi.json"): "AccountFunction",
     ("GET", "/me"): "AccountFunction",
     ("POST", "/photos/lookup"): "AccountFunction",
     ("POST", "/uploads"): "RequestUploadFunction",
@@ -48,7 +49,7 @@ EXPECTED_ROUTES = {
     ("POST", "/albums/{album_id}/photos"): "AlbumsFunction",
     ("DELETE", "/albums/{album_id}/photos/{photo_id}"): "AlbumsFunction",
 }
-PUBLIC_ROUTES = {("GET", "/healthz")}
+PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/openapi.json")}
 
 EXPECTED_HANDLERS = {
     "RequestUploadFunction": "photosync.handlers.http.uploads.handler",
