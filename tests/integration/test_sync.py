@@ -192,10 +192,15 @@ def test_no_change_is_skipped_when_20_connections_commit_in_interleaved_order(ap
     assert seqs == list(range(1, len(created) + 1))  # numbered without gaps, one per commit
 
 
-def test_compaction_stops_at_its_deadline(uow, api):
-    for n in range(3):
+def test_compaction_goes_by_age_in_batches_and_stops_at_the_deadline(uow, api):
+    for n in range(5):
         api.ok("POST", "/albums", json_body={"name": f"{n}"}, status=201)
     uow.conn.execute("UPDATE changes SET created_at = now() - interval '100 days'")
-    assert sync.compact(uow, retention_days=90, deadline=time.monotonic() - 1) == 0
-    assert sync.compact(uow, retention_days=90, now=datetime.now(timezone.utc) - timedelta(days=30)) == 0
-    assert sync.compact(uow, retention_days=90) == 3
+    store = environment.object_store()
+    passed = cleanup.Deadline(at=0.0, clock=lambda: 1.0)
+
+    assert cleanup.run_cleanup(uow, store, pending_ttl_seconds=3600, deadline=passed).changes_compacted == 0
+    month_ago = datetime.now(timezone.utc) - timedelta(days=30)
+    assert cleanup.run_cleanup(uow, store, pending_ttl_seconds=3600, now=month_ago).changes_compacted == 0
+    assert sync.compact(uow, created_before=datetime.now(timezone.utc), limit=2) == (2, True)
+    assert cleanup.run_cleanup(uow, store, pending_ttl_seconds=3600).changes_compacted == 3

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from photosync.handlers import environment
-from photosync.services import finalize, trash
+from photosync.services import cleanup, finalize
 from tests.integration.test_uploads import distinct_jpeg
 from tests.support.lambda_api import LambdaApi
 from tests.support.sync_replica import Replica, listed
@@ -118,7 +118,8 @@ class Walk:
     def sweep(self) -> list[Library]:
         """The sweep with a retention of zero: everyone's trash goes."""
         expected = sum(len(lib.ids(trashed=True)) for lib in self.users)
-        assert trash.purge_expired(self.uow, self.store, retention_days=0) == expected
+        report = cleanup.run_cleanup(self.uow, self.store, pending_ttl_seconds=3600, trash_retention_days=0)
+        assert report.trash_purged == expected
         for lib in self.users:
             lib.drop_photos(set(lib.ids(trashed=True)))
         return self.users

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from photosync.config import settings
 from photosync.handlers import cleanup as cleanup_handler
 from photosync.handlers import environment
 from photosync.local.lambda_runtime import LocalLambdaContext
-from photosync.services import finalize, trash
+from photosync.services import cleanup, finalize, trash
 from tests.integration.test_uploads import distinct_jpeg
 from tests.support.lambda_api import LambdaApi
 
@@ -210,15 +209,18 @@ def test_lookup_is_found_trashed_or_deleted_through_a_photos_whole_life(api, uow
     assert lookup() == {"found": {sha: second}, "trashed": {}, "deleted": []}
 
 
-def test_purge_and_empty_work_in_batches_and_the_purge_stops_at_its_limits(api, uow, monkeypatch):
+def test_purge_and_empty_work_in_batches_and_the_sweep_stops_at_its_deadline(api, uow, monkeypatch):
     monkeypatch.setattr(trash, "DELETE_BATCH", 2)
     store = environment.object_store()
     photos = [upload(api, uow, distinct_jpeg(280 + n)) for n in range(7)]
     for photo in photos:
         api.call("DELETE", f"/photos/{photo}")
+    now = datetime.now(timezone.utc)
 
-    assert trash.purge_expired(uow, store, retention_days=0, deadline=time.monotonic() - 1) == 0
-    assert trash.purge_expired(uow, store, retention_days=0, max_batches=1) == 2
+    passed = cleanup.Deadline(at=0.0, clock=lambda: 1.0)
+    stopped = cleanup.run_cleanup(uow, store, pending_ttl_seconds=3600, trash_retention_days=0, deadline=passed)
+    assert (stopped.trash_purged, stopped.stopped_at_deadline) == (0, True)
+    assert trash.purge_due(uow, store, trashed_before=now, limit=2) == (2, True)
     assert len(api.all_pages("/trash")) == 5
     assert api.ok("POST", "/trash/empty")["deleted"] == 5  # three batches in one request
     assert api.all_pages("/trash") == [] and api.ok("GET", "/me")["storage_used"] == 0

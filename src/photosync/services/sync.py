@@ -16,18 +16,15 @@ delete the album's; an album's photos are its memberships whose photo is not in 
 
 from __future__ import annotations
 
-import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from photosync.adapters.objectstore import ObjectStore
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain.cursor import SNAPSHOT_PHASES, SyncPosition, decode_sync_cursor, encode_sync_cursor
 from photosync.domain.model import Album, ChangeRow
 from photosync.services.photos import PhotoView, photo_views
-
-COMPACTION_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -172,20 +169,8 @@ def _resolve(
     return changes
 
 
-def compact(
-    uow: UnitOfWork, *, retention_days: int, now: datetime | None = None, deadline: float | None = None,
-    max_batches: int = 40,
-) -> int:
-    """The sweep's part: drop log entries older than the retention period, batch by batch. A cursor
-    that still needed them is answered `reset`. Returns how many entries were removed."""
-    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=retention_days)
-    removed = 0
-    for _ in range(max_batches):
-        if deadline is not None and time.monotonic() >= deadline:
-            break
-        with uow.transaction():
-            batch = uow.changes.compact(created_before=cutoff, limit=COMPACTION_BATCH)
-        removed += batch
-        if batch == 0:
-            break
-    return removed
+def compact(uow: UnitOfWork, *, created_before: datetime, limit: int) -> tuple[int, bool]:
+    """One batch of the sweep's part: drop log entries older than `created_before`; a cursor that
+    still needed them is answered `reset`. Returns (entries removed, whether more may be due)."""
+    with uow.transaction():
+        return uow.changes.compact(created_before=created_before, limit=limit)

@@ -7,21 +7,18 @@ transaction; the objects are removed after it commits (a failed removal stays qu
 
 from __future__ import annotations
 
-import logging
-import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from photosync.adapters.objectstore import ObjectStore
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain.cursor import TimelinePosition, decode_cursor, encode_cursor
 from photosync.domain.errors import NotFound
 from photosync.domain.model import Photo
+from photosync.log import logger
 from photosync.services import changes, deletions
 from photosync.services.photos import PhotoView, photo_views
-
-log = logging.getLogger(__name__)
 
 # Photos deleted permanently per transaction: short transactions, and the request or sweep can stop
 # between batches without losing anything.
@@ -102,31 +99,22 @@ def empty(uow: UnitOfWork, store: ObjectStore, *, owner_id: uuid.UUID) -> Emptie
     return Emptied(deleted, freed)
 
 
-def purge_expired(
-    uow: UnitOfWork, store: ObjectStore, *, retention_days: int, now: datetime | None = None,
-    deadline: float | None = None, max_batches: int = 40,
-) -> int:
-    """The sweep's part: delete permanently what has been in the trash longer than the retention
-    period, oldest first, batch by batch until none is left, `max_batches` were done or the
-    monotonic `deadline` passed. Returns how many photos were deleted."""
-    cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=retention_days)
-    purged = 0
-    for _ in range(max_batches):
-        if deadline is not None and time.monotonic() >= deadline:
-            break
-        due = uow.photos.trashed_before(cutoff, limit=DELETE_BATCH)
-        if not due:
-            break
-        by_owner: dict[uuid.UUID, list[uuid.UUID]] = {}
-        for owner_id, photo_id in due:
-            by_owner.setdefault(owner_id, []).append(photo_id)
-        for owner_id, photo_ids in by_owner.items():
-            purged += len(_delete_permanently(
-                uow, store, owner_id=owner_id, photo_ids=photo_ids, trashed_before=cutoff,
-            ))
+def purge_due(
+    uow: UnitOfWork, store: ObjectStore, *, trashed_before: datetime, limit: int = DELETE_BATCH
+) -> tuple[int, bool]:
+    """One batch of the sweep's part: delete permanently the photos trashed before `trashed_before`
+    (the retention period ago), oldest first. Returns (photos deleted, whether more may be due)."""
+    due = uow.photos.trashed_before(trashed_before, limit=limit)
+    by_owner: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for owner_id, photo_id in due:
+        by_owner.setdefault(owner_id, []).append(photo_id)
+    purged = sum(
+        len(_delete_permanently(uow, store, owner_id=owner_id, photo_ids=photo_ids, trashed_before=trashed_before))
+        for owner_id, photo_ids in by_owner.items()
+    )
     if purged:
-        log.info("trash purged", extra={"photos": purged, "retention_days": retention_days})
-    return purged
+        logger.info("trash purged", extra={"photos": purged, "trashed_before": trashed_before.isoformat()})
+    return purged, len(due) == limit
 
 
 def _delete_permanently(

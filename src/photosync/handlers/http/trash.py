@@ -54,6 +54,8 @@ def delete_forever(photo_id: str) -> Response:
 @router.post("/trash/empty")
 def empty() -> Response:
     owner_id = caller_id(router)
+    if router.current_event.body:
+        json_body(router)  # takes no fields, but a body that is not a JSON object is the client's mistake
     emptied = trash.empty(environment.unit_of_work(), environment.object_store(), owner_id=owner_id)
     return json_response(200, {"deleted": emptied.deleted, "freed_bytes": emptied.freed_bytes})
 
