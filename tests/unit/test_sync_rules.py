@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 
 import pytest
 
@@ -19,11 +18,12 @@ def forged(*payload) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(payload)).encode()).decode().rstrip("=")
 
 
+# Fixed ids, not uuid4(): test ids must be the same in every pytest-xdist worker.
 @pytest.mark.parametrize("position", [
     SyncPosition(0, "photos"),
     SyncPosition(41, "photos", ("ab" * 32,)),
-    SyncPosition(41, "albums", (str(uuid.uuid4()),)),
-    SyncPosition(7, "album_photos", (str(uuid.uuid4()), str(uuid.uuid4()))),
+    SyncPosition(41, "albums", ("0b6f3c1e-8a51-4f43-9a4f-2d1c6f0e7a11",)),
+    SyncPosition(7, "album_photos", ("5d0e2c9a-3b7f-4e61-8c2d-9f4a1b6e3c22", "e2a7d4b1-6c93-4f08-b5e1-7a3c9d2f4b33")),
     SyncPosition(123_456_789),
 ])
 def test_sync_cursors_round_trip(position):
@@ -34,8 +34,8 @@ def test_sync_cursors_round_trip(position):
     "", "%%%", "bm9wZQ",
     forged("s2", 1, None), forged("s1", -1, None), forged("s1", "1", None), forged("s1", True, None),
     forged("s1", 1, "videos"), forged("s1", 1, None, "x"), forged("s1", 1, "albums", "not-a-uuid"),
-    forged("s1", 1, "album_photos", str(uuid.uuid4())), forged("s1", 1, "photos", 5),
-    forged("2024-01-02T03:04:05+00:00", str(uuid.uuid4())),  # a timeline cursor is not a sync cursor
+    forged("s1", 1, "album_photos", "5d0e2c9a-3b7f-4e61-8c2d-9f4a1b6e3c22"), forged("s1", 1, "photos", 5),
+    forged("2024-01-02T03:04:05+00:00", "e2a7d4b1-6c93-4f08-b5e1-7a3c9d2f4b33"),  # a timeline cursor is not a sync cursor
 ])
 def test_anything_else_is_not_a_sync_cursor(cursor):
     with pytest.raises(InvalidRequest):

@@ -164,7 +164,27 @@ def test_cfn_lint_finds_nothing_in_the_transformed_template(deployed: dict[str, 
     assert lint_messages(json.dumps(deployed)) == []
 
 
-def test_the_expected_routes_are_exactly_the_api_routes_of_api_md() -> None:
+# Routes of api.md that no function serves yet, each with the open issue that adds it: a route the
+# contract gains without an issue taking it on fails the test below.
+NOT_YET_SERVED = {
+    ("POST", "/uploads/batch"): "issue 12 (throughput)",
+    ("DELETE", "/uploads/{}"): "issue 13 (multipart uploads)",
+    ("POST", "/uploads/{}/parts"): "issue 13 (multipart uploads)",
+    ("GET", "/uploads/{}/parts"): "issue 13 (multipart uploads)",
+    ("POST", "/uploads/{}/complete"): "issue 13 (multipart uploads)",
+    ("POST", "/albums/{}/members"): "issue 14 (sharing)",
+    ("GET", "/albums/{}/members"): "issue 14 (sharing)",
+    ("PATCH", "/albums/{}/members/{}"): "issue 14 (sharing)",
+    ("DELETE", "/albums/{}/members/{}"): "issue 14 (sharing)",
+    ("POST", "/albums/{}/links"): "issue 14 (sharing)",
+    ("GET", "/albums/{}/links"): "issue 14 (sharing)",
+    ("DELETE", "/albums/{}/links/{}"): "issue 14 (sharing)",
+    ("GET", "/public/{}"): "issue 14 (sharing)",
+    ("GET", "/public/{}/photos/{}/download"): "issue 14 (sharing)",
+}
+
+
+def test_the_expected_routes_are_the_api_routes_of_api_md_less_those_an_open_issue_adds() -> None:
     documented = {
         (method, re.sub(r"\{[^}]+\}", "{}", path))
         for method, path in re.findall(
@@ -173,7 +193,8 @@ def test_the_expected_routes_are_exactly_the_api_routes_of_api_md() -> None:
         if not path.startswith("/auth/")
     }
     expected = {(method, re.sub(r"\{[^}]+\}", "{}", path)) for method, path in EXPECTED_ROUTES}
-    assert expected == documented
+    assert not expected & set(NOT_YET_SERVED), "a served route is still listed as not yet served"
+    assert expected | set(NOT_YET_SERVED) == documented
 
 
 def test_every_route_exists_with_its_function_and_the_jwt_authorizer(deployed: dict[str, Any]) -> None:

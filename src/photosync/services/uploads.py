@@ -88,9 +88,9 @@ def upload_status(uow: UnitOfWork, *, owner_id: uuid.UUID, upload_id: uuid.UUID)
     pending = uow.uploads.get(upload_id, owner_id=owner_id)
     if pending is not None and pending.reason == finalize.LOST_RACE_REASON:
         # The same content arrived concurrently through another upload: that photo is the outcome.
-        winner = uow.photos.id_by_sha256(pending.sha256, owner_id=owner_id)
+        winner = uow.photos.by_sha256([pending.sha256], owner_id=owner_id).get(pending.sha256)
         if winner is not None:
-            return UploadStatus(upload_id, "complete", photo_id=winner)
+            return UploadStatus(upload_id, "complete", photo_id=winner.id)
     if pending is not None:
         return UploadStatus(upload_id, pending.status, reason=pending.reason)
     if uow.photos.exists(upload_id, owner_id=owner_id):

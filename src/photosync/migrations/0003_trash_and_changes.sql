@@ -1,4 +1,4 @@
--- PhotoSync schema, version 2: the trash, tombstones of deleted content, and the per-user change log.
+-- PhotoSync schema, version 3: the trash, tombstones of deleted content, and the per-user change log.
 -- Forward-only and in place: every statement keeps the existing rows (new columns are nullable or
 -- have defaults; no table is rewritten), so a database on version 1 upgrades with its data.
 
