@@ -19,17 +19,34 @@ from photosync.client.errors import (
     UnsupportedMediaType,
     UploadFailed,
 )
-from photosync.client.models import Album, DownloadLink, DuplicateUpload, Me, Photo, PhotoPage, UploadGrant, UploadResult, UploadStatus
+from photosync.client.models import (
+    Album,
+    Change,
+    DownloadLink,
+    DuplicateUpload,
+    EmptiedTrash,
+    Lookup,
+    Me,
+    Photo,
+    PhotoPage,
+    SyncPage,
+    UploadGrant,
+    UploadResult,
+    UploadStatus,
+)
 
 __all__ = [
     "Album",
     "ApiError",
+    "Change",
     "Conflict",
     "DownloadLink",
     "DuplicateUpload",
+    "EmptiedTrash",
     "FileTooLarge",
     "IntegrityError",
     "InvalidRequest",
+    "Lookup",
     "Me",
     "NotFound",
     "Photo",
@@ -40,6 +57,7 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "ServerUnreachable",
+    "SyncPage",
     "Timeouts",
     "Unauthorized",
     "UnsupportedMediaType",
