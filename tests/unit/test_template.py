@@ -47,6 +47,10 @@ EXPECTED_ROUTES = {
     ("DELETE", "/albums/{album_id}"): "AlbumsFunction",
     ("POST", "/albums/{album_id}/photos"): "AlbumsFunction",
     ("DELETE", "/albums/{album_id}/photos/{photo_id}"): "AlbumsFunction",
+    ("GET", "/trash"): "TrashFunction",
+    ("POST", "/trash/restore"): "TrashFunction",
+    ("DELETE", "/trash/{photo_id}"): "TrashFunction",
+    ("POST", "/trash/empty"): "TrashFunction",
 }
 PUBLIC_ROUTES = {("GET", "/healthz")}
 
@@ -56,6 +60,7 @@ EXPECTED_HANDLERS = {
     "DownloadFunction": "photosync.handlers.http.download.handler",
     "DeleteFunction": "photosync.handlers.http.delete.handler",
     "AlbumsFunction": "photosync.handlers.http.albums.handler",
+    "TrashFunction": "photosync.handlers.http.trash.handler",
     "AccountFunction": "photosync.handlers.http.account.handler",
     "FinalizeFunction": "photosync.handlers.finalize.handler",
     "CleanupFunction": "photosync.handlers.cleanup.handler",
@@ -78,7 +83,9 @@ EXPECTED_S3_GRANTS = {
     "RequestUploadFunction": grants(("s3:PutObject",), ("originals/*",)),
     "GalleryFunction": grants(("s3:GetObject",), RENDITION_PREFIXES),
     "DownloadFunction": grants(("s3:GetObject",), ("originals/*",)),
-    "DeleteFunction": grants(("s3:DeleteObject",), OBJECT_PREFIXES),
+    # Moving to the trash touches no object; deleting from the trash removes them.
+    "DeleteFunction": set(),
+    "TrashFunction": grants(("s3:GetObject",), RENDITION_PREFIXES) | grants(("s3:DeleteObject",), OBJECT_PREFIXES),
     "FinalizeFunction": grants(("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), OBJECT_PREFIXES)
     | {("s3:ListBucket", BUCKET)},
     "CleanupFunction": grants(("s3:GetObject", "s3:DeleteObject"), OBJECT_PREFIXES)
@@ -451,6 +458,7 @@ def test_function_environment_is_what_the_settings_read(deployed: dict[str, Any]
             ("MaxUploadBytes", "PHOTOSYNC_MAX_UPLOAD_BYTES"),
             ("UploadUrlTtlSeconds", "PHOTOSYNC_UPLOAD_URL_TTL_SECONDS"),
             ("PendingTtlSeconds", "PHOTOSYNC_PENDING_TTL_SECONDS"),
+            ("TrashRetentionDays", "PHOTOSYNC_TRASH_RETENTION_DAYS"),
         ):
             assert variables[variable] == {"Ref": parameter}, (name, variable)
         # With the parameter defaults and sample values for the resource references, the settings
@@ -467,6 +475,7 @@ def test_function_environment_is_what_the_settings_read(deployed: dict[str, Any]
         assert settings.mode == "aws" and settings.store == "s3"
         assert settings.database_secret_arn and settings.database_host
         assert settings.upload_url_ttl_seconds == 900
+        assert settings.trash_retention_days == 30
         assert variables["POWERTOOLS_SERVICE_NAME"] == "photosync"
 
 

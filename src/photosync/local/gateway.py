@@ -31,6 +31,9 @@ ROUTES: dict[str, tuple[str, ...]] = {
         "DELETE /albums/{album_id}/photos/{photo_id}",
     ),
     "photosync.handlers.http.account.handler": ("GET /me", "POST /photos/lookup", "GET /healthz"),
+    "photosync.handlers.http.trash.handler": (
+        "GET /trash", "POST /trash/restore", "DELETE /trash/{photo_id}", "POST /trash/empty",
+    ),
 }
 PUBLIC_ROUTES = frozenset({"GET /healthz"})
 

@@ -25,6 +25,7 @@ class UploadGranted:
 @dataclass(frozen=True)
 class AlreadyBackedUp:
     photo_id: uuid.UUID
+    in_trash: bool  # the content is in the caller's trash: restore it rather than upload it again
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,9 @@ def request_upload(
     url_ttl_seconds: int,
     now: datetime | None = None,
 ) -> UploadGranted | AlreadyBackedUp:
-    existing = uow.photos.id_by_sha256(request.sha256, owner_id=owner_id)
+    existing = uow.photos.by_sha256([request.sha256], owner_id=owner_id).get(request.sha256)
     if existing is not None:
-        return AlreadyBackedUp(existing)
+        return AlreadyBackedUp(existing.id, in_trash=existing.trashed_at is not None)
     now = now or datetime.now(timezone.utc)
     upload_id = uuid.uuid4()
     key = keys.original_key(owner_id, upload_id)

@@ -9,6 +9,8 @@ import psycopg
 
 from photosync.adapters.postgres.repositories import (
     Albums,
+    Changes,
+    DeletedContent,
     ObjectDeletions,
     PendingUploads,
     Photos,
@@ -24,6 +26,8 @@ class UnitOfWork:
         self.photos = Photos(conn)
         self.albums = Albums(conn)
         self.deletions = ObjectDeletions(conn)
+        self.deleted_content = DeletedContent(conn)
+        self.changes = Changes(conn)
 
     @contextmanager
     def transaction(self) -> Iterator["UnitOfWork"]:
