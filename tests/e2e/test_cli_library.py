@@ -192,7 +192,9 @@ def test_ls_albums_rm_and_me(tmp_path, cli, server):
 
     cli("rm", photos["one.jpg"].id)
     assert [p.filename for p in gallery(server, cli.config)] == ["two.jpg"]
+    cli("rm", photos["one.jpg"].id)  # already in the trash: still success
+    cli("rm", "--permanent", photos["one.jpg"].id)
     missing = cli("rm", photos["one.jpg"].id, expect=1)
-    assert photos["one.jpg"].id in missing.stderr
+    assert f"{photos['one.jpg'].id}: no such photo" in missing.stderr
     cli("albums", "delete", album_id)
     assert album_id not in cli("albums", "list").stdout
