@@ -51,6 +51,7 @@ EXPECTED_ROUTES = {
     ("POST", "/trash/restore"): "TrashFunction",
     ("DELETE", "/trash/{photo_id}"): "TrashFunction",
     ("POST", "/trash/empty"): "TrashFunction",
+    ("GET", "/sync"): "SyncFunction",
 }
 PUBLIC_ROUTES = {("GET", "/healthz")}
 
@@ -61,6 +62,7 @@ EXPECTED_HANDLERS = {
     "DeleteFunction": "photosync.handlers.http.delete.handler",
     "AlbumsFunction": "photosync.handlers.http.albums.handler",
     "TrashFunction": "photosync.handlers.http.trash.handler",
+    "SyncFunction": "photosync.handlers.http.sync.handler",
     "AccountFunction": "photosync.handlers.http.account.handler",
     "FinalizeFunction": "photosync.handlers.finalize.handler",
     "CleanupFunction": "photosync.handlers.cleanup.handler",
@@ -91,6 +93,7 @@ EXPECTED_S3_GRANTS = {
     "CleanupFunction": grants(("s3:GetObject", "s3:DeleteObject"), OBJECT_PREFIXES)
     | grants(("s3:PutObject",), RENDITION_PREFIXES)
     | {("s3:ListBucket", BUCKET)},
+    "SyncFunction": grants(("s3:GetObject",), RENDITION_PREFIXES),
     "AlbumsFunction": set(),
     "AccountFunction": set(),
     "PostConfirmationFunction": set(),

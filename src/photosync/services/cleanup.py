@@ -1,6 +1,7 @@
 """The scheduled sweep (F1.2 cleanup): release expired reservations (finalizing those whose file did
-arrive), retry object deletions and renditions, purge old tombstones. Batched and bounded per run,
-so it keeps up with any number of rows over successive runs."""
+arrive), purge the trash past its retention, retry object deletions and renditions, purge old
+tombstones, compact the change log. Batched and bounded per run, so it keeps up with any number of
+rows over successive runs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 from photosync.adapters.objectstore import ObjectStore
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
-from photosync.services import deletions, finalize, renditions
+from photosync.services import deletions, finalize, renditions, sync, trash
 
 log = logging.getLogger(__name__)
 
@@ -29,21 +30,32 @@ class CleanupReport:
     deleted_objects: int = 0
     renditions_retried: int = 0
     tombstones_purged: int = 0
+    trash_purged: int = 0
+    changes_compacted: int = 0
     errors: list[str] = field(default_factory=list)
 
 
 def run_cleanup(
-    uow: UnitOfWork, store: ObjectStore, *, pending_ttl_seconds: int, now: datetime | None = None
+    uow: UnitOfWork, store: ObjectStore, *, pending_ttl_seconds: int, trash_retention_days: int = 30,
+    change_log_retention_days: int = 90, now: datetime | None = None, deadline: float | None = None,
 ) -> CleanupReport:
+    """`deadline` (time.monotonic()) bounds the trash purge and the log compaction, the parts whose
+    backlog can be large; what is left waits for the next run."""
     now = now or datetime.now(timezone.utc)
     report = CleanupReport()
     _sweep_expired(uow, store, now - timedelta(seconds=pending_ttl_seconds), report)
+    report.trash_purged = trash.purge_expired(
+        uow, store, retention_days=trash_retention_days, now=now, deadline=deadline, max_batches=MAX_BATCHES_PER_RUN,
+    )
     _drain_outbox(uow, store, report)
     _retry_renditions(uow, store, now - RENDITION_RETRY_AFTER, report)
     with uow.transaction():
         report.tombstones_purged = uow.uploads.purge_tombstones(
             created_before=now - TOMBSTONE_RETENTION, limit=BATCH_SIZE * MAX_BATCHES_PER_RUN
         )
+    report.changes_compacted = sync.compact(
+        uow, retention_days=change_log_retention_days, now=now, deadline=deadline, max_batches=MAX_BATCHES_PER_RUN,
+    )
     log.info("cleanup finished", extra={"report": report.__dict__})
     return report
 

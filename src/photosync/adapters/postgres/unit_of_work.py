@@ -34,3 +34,10 @@ class UnitOfWork:
         """Commit on success, roll back on any exception. Keep these short: no network calls inside."""
         with self.conn.transaction():
             yield self
+
+    @contextmanager
+    def read_only_snapshot(self) -> Iterator["UnitOfWork"]:
+        """A read-only transaction that sees one snapshot of the database for all its statements."""
+        with self.conn.transaction():
+            self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield self
