@@ -57,6 +57,12 @@ def test_sync_builds_an_index_that_ls_and_backup_use_and_updates_it_incrementall
     listing = cli("ls").stdout
     assert "p1.jpg" not in listing and "2 photo(s) (from the local index" in listing
     assert "/sync" in proxy.paths("GET") and "/photos" not in proxy.paths("GET")
+    # Stale and the server out of reach: ls says so and shows the index as it was.
+    proxy.unreachable = True
+    offline = cli("ls")
+    assert "Cannot reach" in offline.stderr and "showing the local index as it was" in offline.stderr
+    assert "2 photo(s) (from the local index" in offline.stdout
+    proxy.unreachable = False
     # Content deleted for good is unknown to the index: backup asks the server about it alone.
     proxy.requests.clear()
     again = cli("backup", folder).stdout

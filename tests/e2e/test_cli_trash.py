@@ -85,6 +85,8 @@ def test_rm_retried_after_a_lost_answer_reports_success(tmp_path, cli, server, p
         assert client.lookup([sha256(photo(32))]).deleted == {sha256(photo(32))}
     # A photo that is already in the trash: moving it there again is fine too.
     assert f"Moved {ids['one.jpg']} to the trash" in cli("rm", ids["one.jpg"]).stdout
+    assert "Restored 1 photo(s)." in cli("trash", "restore", "--all").stdout
+    assert "The trash is empty: nothing to restore." in cli("trash", "restore", "--all").stdout
 
 
 def test_trash_ls_restore_and_empty(tmp_path, cli, server):

@@ -1,7 +1,7 @@
 """An HTTP proxy in front of a real server that can lose answers: the request reaches the server and
 is carried out, then the connection is closed before the answer comes back (what a client sees when
-a network drops at the wrong moment). It also records every request, so a test can tell which calls
-a client made."""
+a network drops at the wrong moment). It can also play a server out of reach, and it records every
+request, so a test can tell which calls a client made."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ class LossyProxy:
     upstream: str
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path with query)
     lost: list[tuple[str, str]] = field(default_factory=list)
+    unreachable: bool = False  # when set, every connection is dropped before anything is forwarded
     _rules: list[LossRule] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -42,6 +43,10 @@ class LossyProxy:
                 return
 
             def _forward(self) -> None:
+                if proxy.unreachable:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}

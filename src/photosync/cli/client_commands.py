@@ -189,7 +189,10 @@ def ls(
     with session() as client, library_index(client) as index:
         source = None
         if index.exists and (album is None or _own_album(index, album)):
-            index.ensure_current(client)
+            try:
+                index.ensure_current(client)
+            except ServerUnreachable as error:
+                stderr().print(f"{error}; showing the local index as it was.", markup=False, soft_wrap=True)
             photos = index.photos(limit=limit, album_id=album)
             source = f"from the local index, synced {ago(index.age() or 0)}"
         else:
