@@ -314,9 +314,9 @@ class Photos:
     def snapshot_page(self, *, owner_id: uuid.UUID, after_sha256: str | None, limit: int) -> list[Photo]:
         """Every photo of the owner, trash included, in content-hash order: the (owner_id, sha256)
         unique index is the keyset, so each page is one index range scan."""
+        resume = "AND sha256 > %(after)s" if after_sha256 is not None else ""
         rows = self._conn.execute(
-            f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE owner_id = %(owner)s "
-            "AND (%(after)s::text IS NULL OR sha256 > %(after)s) ORDER BY sha256 LIMIT %(limit)s",
+            f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE owner_id = %(owner)s {resume} ORDER BY sha256 LIMIT %(limit)s",
             {"owner": owner_id, "after": after_sha256, "limit": limit},
         ).fetchall()
         return [Photo(**row) for row in rows]
@@ -405,9 +405,9 @@ class Albums:
         return [Album(**row) for row in rows]
 
     def snapshot_page(self, *, owner_id: uuid.UUID, after: uuid.UUID | None, limit: int) -> list[Album]:
+        resume = "AND a.id > %(after)s" if after is not None else ""
         rows = self._conn.execute(
-            f"{self._SELECT} WHERE a.owner_id = %(owner)s AND (%(after)s::uuid IS NULL OR a.id > %(after)s) "
-            "ORDER BY a.id LIMIT %(limit)s",
+            f"{self._SELECT} WHERE a.owner_id = %(owner)s {resume} ORDER BY a.id LIMIT %(limit)s",
             {"owner": owner_id, "after": after, "limit": limit},
         ).fetchall()
         return [Album(**row) for row in rows]
@@ -416,10 +416,10 @@ class Albums:
         self, *, owner_id: uuid.UUID, after: tuple[uuid.UUID, uuid.UUID] | None, limit: int
     ) -> list[tuple[uuid.UUID, uuid.UUID]]:
         """(album id, photo id) of every membership of the owner's albums, trashed photos included."""
+        resume = "AND (ap.album_id, ap.photo_id) > (%(album)s, %(photo)s)" if after is not None else ""
         rows = self._conn.execute(
             "SELECT ap.album_id, ap.photo_id FROM album_photos ap JOIN albums a ON a.id = ap.album_id "
-            "WHERE a.owner_id = %(owner)s AND (%(album)s::uuid IS NULL OR (ap.album_id, ap.photo_id) > "
-            "(%(album)s, %(photo)s)) ORDER BY ap.album_id, ap.photo_id LIMIT %(limit)s",
+            f"WHERE a.owner_id = %(owner)s {resume} ORDER BY ap.album_id, ap.photo_id LIMIT %(limit)s",
             {"owner": owner_id, "album": after[0] if after else None,
              "photo": after[1] if after else None, "limit": limit},
         ).fetchall()
