@@ -6,13 +6,11 @@ subprocess so that it can be killed.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,26 +19,9 @@ from typer.testing import CliRunner
 from photosync.cli.main import app
 from photosync.client import PhotoSyncClient
 from photosync.client.auth import TokenStore
-from tests.support.images import make_jpeg
-from tests.support.server import start_server
+from tests.support.cli_session import photo, server, sha256  # noqa: F401 - fixtures
 
 PHOTOSYNC = Path(sys.executable).with_name("photosync")
-
-
-def photo(number: int, *, width: int = 320, height: int = 240) -> bytes:
-    """A distinct camera JPEG per number (its EXIF capture time differs)."""
-    return make_jpeg(width, height, taken_at=datetime(2021, 6, 1, 8, 0) + timedelta(minutes=number))
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    process = start_server(tmp_path_factory.mktemp("server"))
-    yield process
-    process.stop()
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""The `photosync` CLI run in-process against a real server, through a recording, lossy proxy:
-fixtures and helpers shared by the trash and sync end-to-end tests."""
+"""The `photosync` CLI run in-process against a real server (through a recording, lossy proxy for
+the trash and sync tests): fixtures and helpers shared by the CLI's end-to-end tests."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from tests.support.lossy_proxy import LossyProxy
 from tests.support.server import start_server
 
 
-def photo(number: int) -> bytes:
-    return make_jpeg(320, 240, taken_at=datetime(2023, 4, 1, 8, 0) + timedelta(minutes=number))
+def photo(number: int, *, width: int = 320, height: int = 240) -> bytes:
+    """A distinct camera JPEG per number (its EXIF capture time differs)."""
+    return make_jpeg(width, height, taken_at=datetime(2021, 6, 1, 8, 0) + timedelta(minutes=number))
 
 
 def sha256(data: bytes) -> str:

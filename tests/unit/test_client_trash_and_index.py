@@ -168,7 +168,6 @@ def test_sync_replays_the_feed_in_pages_then_fetches_only_what_changed(tmp_path,
         assert first.pages == 3 and first.photos_changed == 26 and first.photos_deleted == 1
         timeline = index.photos()
         assert [photo.id for photo in timeline] == [f"p{n:02}" for n in reversed(range(25)) if n not in (3, 4)]
-        assert [photo.id for photo in index.trash()] == ["p03"]
         assert index.counts().photos == 23 and index.counts().trashed == 1
 
         feed.requests.clear()
@@ -252,11 +251,11 @@ def test_album_changes_and_memberships_are_kept(tmp_path, feed):
     ]
     with open_index(tmp_path) as index:
         index.sync(_client(feed.handler))
-        assert [a.name for a in index.albums()] == ["Trip 2024"]
+        assert index.album("a1").name == "Trip 2024" and index.counts().albums == 1
         assert [p.id for p in index.photos(album_id="a1")] == ["p1"]
         feed.log.append({"type": "album", "op": "delete", "id": "a1"})
         index.sync(_client(feed.handler))
-        assert index.albums() == [] and index.photos(album_id="a1") == []
+        assert index.album("a1") is None and index.photos(album_id="a1") == []
 
 
 def test_upload_of_content_in_the_trash_is_reported_as_such(tmp_path):

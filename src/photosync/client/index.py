@@ -231,15 +231,6 @@ class LibraryIndex:
             params.append(limit)
         return [Photo.from_json(json.loads(row[0])) for row in self._db.execute(query, params)]
 
-    def trash(self) -> list[Photo]:
-        rows = self._db.execute("SELECT data FROM photo WHERE trashed = 1")
-        photos = [Photo.from_json(json.loads(row[0])) for row in rows]
-        return sorted(photos, key=lambda photo: (photo.trashed_at, photo.id), reverse=True)
-
-    def albums(self) -> list[Album]:
-        return sorted((Album.from_json(json.loads(row[0])) for row in self._db.execute("SELECT data FROM album")),
-                      key=lambda album: (album.name.casefold(), album.id))
-
     def album(self, album_id: str) -> Album | None:
         row = self._db.execute("SELECT data FROM album WHERE id = ?", (album_id,)).fetchone()
         return Album.from_json(json.loads(row[0])) if row else None
