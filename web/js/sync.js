@@ -5,7 +5,7 @@
 // twice is harmless (an upsert of a shown photo or a delete of a gone one changes nothing), which is
 // what makes a page loaded from the listing and the feed safe to combine.
 
-const PAGE_LIMIT = 500;
+const PAGE_LIMIT = 1000; // the largest page GET /sync serves: a first replay takes fewest requests
 
 export class LibrarySync {
   constructor({ api, account, intervalMs, onChanges, onReset, signal }) {
