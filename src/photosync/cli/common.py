@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
 from threading import Lock
 
@@ -26,7 +26,7 @@ from photosync.client.api import PhotoSyncClient
 from photosync.client.auth import TokenStore, config_dir, token_subject
 from photosync.client.errors import PhotoSyncError, QuotaExceeded, ServerUnreachable, Unauthorized
 from photosync.client.index import INDEX_FILE, LibraryIndex, max_age_from_environment
-from photosync.client.models import Photo
+from photosync.client.models import Photo, TrashedPhoto
 from photosync.client.units import human_size
 
 # Piped output is read by scripts: lay out tables wide rather than folding ids and names.
@@ -144,7 +144,7 @@ def when(photo: Photo) -> str:
     return photo.sort_time.strftime("%Y-%m-%d %H:%M")
 
 
-def days_left(photo: Photo, now: datetime | None = None) -> str:
+def days_left(photo: TrashedPhoto, now: datetime | None = None) -> str:
     """How long a photo in the trash has before the sweep deletes it for good."""
     if photo.purge_at is None:
         return "unknown"
@@ -155,8 +155,9 @@ def days_left(photo: Photo, now: datetime | None = None) -> str:
     return f"{days} day{'s' if days != 1 else ''} left"
 
 
-def print_photos(photos: list[Photo], *, trash: bool = False) -> None:
-    """Photos as a table: id, when taken, size, name (and, for the trash, the time left)."""
+def print_photos(photos: Sequence[Photo]) -> None:
+    """Photos as a table: id, when taken, size, name (and, for photos of the trash, the time left)."""
+    trash = any(isinstance(photo, TrashedPhoto) for photo in photos)
     table = Table(box=None, pad_edge=False)
     table.add_column("ID", no_wrap=True)
     table.add_column("Taken", no_wrap=True)
@@ -165,6 +166,6 @@ def print_photos(photos: list[Photo], *, trash: bool = False) -> None:
     table.add_column("Size", justify="right", no_wrap=True)
     table.add_column("Filename", overflow="fold", min_width=20)
     for photo in photos:
-        extra = [days_left(photo)] if trash else []
+        extra = [days_left(photo)] if isinstance(photo, TrashedPhoto) else []
         table.add_row(photo.id, when(photo), *extra, human_size(photo.size), photo.filename)
     stdout().print(table)

@@ -61,7 +61,7 @@ def trash_ls(limit: Annotated[int, typer.Option(min=1, help="At most this many, 
     with session() as client:
         photos = list(islice(client.iter_trash(page_size=min(limit, 500)), limit))
         account = client.me()
-    print_photos(photos, trash=True)
+    print_photos(photos)
     stdout().print(f"{len(photos)} photo(s) shown; the trash holds {human_size(account.storage_trash)}.", markup=False)
 
 

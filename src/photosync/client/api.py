@@ -46,6 +46,8 @@ from photosync.client.models import (
     PhotoPage,
     SyncPage,
     Token,
+    TrashedPhoto,
+    TrashPage,
     UploadGrant,
     UploadResult,
     UploadStatus,
@@ -402,11 +404,11 @@ class PhotoSyncClient:
 
     # --- trash ----------------------------------------------------------------------------------
 
-    def list_trash(self, *, limit: int | None = None, cursor: str | None = None) -> PhotoPage:
+    def list_trash(self, *, limit: int | None = None, cursor: str | None = None) -> TrashPage:
         params = {name: value for name, value in (("limit", limit), ("cursor", cursor)) if value is not None}
-        return PhotoPage.from_json(self._api("GET", "/trash", params=params, idempotent=True).json())
+        return TrashPage.from_json(self._api("GET", "/trash", params=params, idempotent=True).json())
 
-    def iter_trash(self, *, page_size: int = 500) -> Iterator[Photo]:
+    def iter_trash(self, *, page_size: int = 500) -> Iterator[TrashedPhoto]:
         """Every photo in the trash, most recently trashed first."""
         cursor = None
         while True:
@@ -444,8 +446,7 @@ class PhotoSyncClient:
 
     def empty_trash(self) -> EmptiedTrash:
         """Delete everything in the trash for good. A retry after a lost answer reports 0 (already empty)."""
-        data = self._api("POST", "/trash/empty", idempotent=True).json()
-        return EmptiedTrash(deleted=int(data["deleted"]), freed_bytes=int(data["freed_bytes"]))
+        return EmptiedTrash.from_json(self._api("POST", "/trash/empty", idempotent=True).json())
 
     # --- change feed ----------------------------------------------------------------------------
 

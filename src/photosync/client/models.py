@@ -71,7 +71,6 @@ class Photo:
     height: int | None
     thumbnail_url: str | None
     trashed_at: datetime | None = None
-    purge_at: datetime | None = None  # only in `GET /trash`: when the sweep deletes it for good
 
     @property
     def in_trash(self) -> bool:
@@ -97,8 +96,30 @@ class Photo:
             height=data.get("height"),
             thumbnail_url=data.get("thumbnail_url"),
             trashed_at=_optional_time(data.get("trashed_at")),
-            purge_at=_optional_time(data.get("purge_at")),
         )
+
+
+@dataclass(frozen=True)
+class TrashedPhoto(Photo):
+    """A photo of `GET /trash`, with when the sweep deletes it for good."""
+
+    purge_at: datetime | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrashedPhoto:
+        photo = Photo.from_json(data)
+        purge_at = _time(data["purge_at"])
+        return cls(**{name: getattr(photo, name) for name in Photo.__dataclass_fields__}, purge_at=purge_at)
+
+
+@dataclass(frozen=True)
+class TrashPage:
+    items: list[TrashedPhoto]
+    next_cursor: str | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrashPage:
+        return cls(items=[TrashedPhoto.from_json(item) for item in data["items"]], next_cursor=data.get("next_cursor"))
 
 
 @dataclass(frozen=True)
@@ -277,3 +298,7 @@ class SyncPage:
 class EmptiedTrash:
     deleted: int
     freed_bytes: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EmptiedTrash:
+        return cls(deleted=int(data["deleted"]), freed_bytes=int(data["freed_bytes"]))
