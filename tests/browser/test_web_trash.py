@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import PHONE
 from tests.browser.library import ApiClient, distinct_jpeg, human_bytes
 from tests.browser.test_web_library import sign_in, tile
 
@@ -128,3 +129,16 @@ def test_the_open_timeline_follows_uploads_and_deletions_made_elsewhere(open_pag
         expect(tile(page, "march-25.jpg")).to_have_count(0)
     assert shown_order(page) == ["march-20.jpg", "march-1.jpg"]
     assert page.evaluate("window.__notReloaded") is True
+
+
+def test_trash_fits_a_phone(open_page, server, api: ApiClient, email, artifacts):
+    photo_ids = api.upload_many([(distinct_jpeg(index), f"phone-trash-{index}.jpg") for index in range(3)])
+    for photo_id in photo_ids:
+        api.http.delete(f"/photos/{photo_id}").raise_for_status()
+    page, _ = open_page(server, PHONE)
+    sign_in(page, email)
+    page.goto("/#/trash")
+    expect(page.locator("#trash-view .trash-item")).to_have_count(3)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    expect(page.locator("#trash-view .trash-item").first.get_by_role("button", name="Restore")).to_be_in_viewport()
+    page.screenshot(path=str(artifacts / "trash-phone.png"))
