@@ -93,14 +93,16 @@ def test_upload_view_download_album_and_delete(open_page, server, api: ApiClient
     expect(page.locator("#album-view .tile")).to_have_count(1)
     expect(tile(page, "beach.jpg")).to_be_visible()
 
-    # Delete from inside the album, through the confirmation dialog.
+    # Move to the trash from inside the album, through the confirmation dialog: it leaves the album
+    # and the timeline, and still counts in the storage until deleted for good (test_web_trash.py).
     used_before = page.locator(".storage-text").inner_text()
     tile(page, "beach.jpg").click()
-    viewer.get_by_role("button", name="Delete").click()
+    viewer.get_by_role("button", name="Move to trash").click()
     confirm = page.locator("#confirm-dialog")
     expect(confirm).to_contain_text("beach.jpg")
-    confirm.get_by_role("button", name="Delete").click()
+    confirm.get_by_role("button", name="Move to trash").click()
     expect(viewer).to_be_hidden()
+    expect(page.locator(".toast").last).to_have_text("Moved to trash")
     expect(page.locator("#album-view .tile")).to_have_count(0)
     expect(page.locator("#album-view .empty-state")).to_be_visible()
     expect(page.locator(".storage-text")).to_have_text(used_before)
