@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 	touch $@
 
 setup: $(STAMP)
+	@# As root, PostgreSQL runs as photosync-pg and reaches its cluster through an ACL (setfacl).
+	@if [ "$$(id -u)" = 0 ] && ! command -v setfacl >/dev/null; then \
+	  apt-get install -y -qq --no-install-recommends acl || { apt-get update -qq && apt-get install -y -qq --no-install-recommends acl; }; fi
 
 run: setup
 	$(BIN)/photosync serve $(ARGS)

