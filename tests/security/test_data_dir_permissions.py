@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from photosync.local.postgres import SERVER_ACCOUNT_WHEN_ROOT
+from photosync.local.postgres_account import SERVER_ACCOUNT_WHEN_ROOT
 from tests.e2e.api import ApiUser
 from tests.support.images import make_jpeg
 from tests.support.server import start_server
