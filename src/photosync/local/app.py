@@ -7,6 +7,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.datastructures import MutableHeaders
+from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,6 +25,8 @@ LOCAL_USER_POOL_ID = "local_photosync"
 FINALIZE_HANDLER = "photosync.handlers.finalize.handler"
 POST_CONFIRMATION_HANDLER = "photosync.handlers.post_confirmation.handler"
 CLEANUP_HANDLER = "photosync.handlers.cleanup.handler"
+# A readable page of the API's OpenAPI document (`GET /openapi.json`), shipped with the package.
+API_DOCS_DIR = Path(__file__).resolve().parent / "docs"
 WEB_CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -84,6 +87,8 @@ def create_local_app(
         *sign_in_routes(identity, on_first_sign_in=provision, dev_sign_in=dev_sign_in),
         *(StoreEndpoints(store, finalize).routes() if store is not None else []),
         *(Route(path, gateway.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]) for path in api_paths),
+        Route("/docs", lambda _: RedirectResponse("/docs/"), methods=["GET"]),
+        Mount("/docs", app=StaticFiles(directory=API_DOCS_DIR, html=True), name="api-docs"),
     ]
     if web_dir is not None:
         routes.append(Mount("/", app=StaticFiles(directory=web_dir, html=True), name="web"))

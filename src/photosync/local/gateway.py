@@ -31,9 +31,11 @@ ROUTES: dict[str, tuple[str, ...]] = {
         "DELETE /albums/{album_id}", "POST /albums/{album_id}/photos",
         "DELETE /albums/{album_id}/photos/{photo_id}",
     ),
-    "photosync.handlers.http.account.handler": ("GET /me", "POST /photos/lookup", "GET /healthz"),
+    "photosync.handlers.http.account.handler": (
+        "GET /me", "POST /photos/lookup", "GET /healthz", "GET /openapi.json",
+    ),
 }
-PUBLIC_ROUTES = frozenset({"GET /healthz"})
+PUBLIC_ROUTES = frozenset({"GET /healthz", "GET /openapi.json"})
 
 
 @dataclass(frozen=True)

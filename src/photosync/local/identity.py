@@ -71,6 +71,10 @@ def normalize_email(email: object) -> str:
     return normalized
 
 
+# Like Cognito's default: a refresh token outlives many access tokens.
+REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600
+
+
 class LocalIdentityProvider:
     def __init__(
         self,
@@ -120,7 +124,7 @@ class LocalIdentityProvider:
             "authorization_endpoint": f"{self.issuer}/oauth2/authorize",
             "token_endpoint": f"{self.issuer}/oauth2/token",
             "response_types_supported": ["code"],
-            "grant_types_supported": ["authorization_code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["none"],
             "scopes_supported": list(SUPPORTED_SCOPES),
@@ -176,6 +180,33 @@ class LocalIdentityProvider:
         }
         # Cognito's access-token header is exactly {"kid", "alg"}: no "typ".
         return jwt.encode(claims, self._signing_key, algorithm="RS256", headers={"kid": self._kid, "typ": None})
+
+    def refresh_token(self, sub: str, email: str, scope: str) -> str:
+        """Like Cognito's, it outlives the access token (30 days) and only buys new access tokens:
+        the gateway refuses it as a bearer token (token_use is not "access")."""
+        now = int(self.clock())
+        claims = {
+            "sub": sub, "iss": self.issuer, "client_id": self.client_id, "token_use": "refresh",
+            "scope": scope, "email": email, "iat": now, "exp": now + REFRESH_TOKEN_TTL_SECONDS,
+            "jti": str(uuid.uuid4()),
+        }
+        return jwt.encode(claims, self._signing_key, algorithm="RS256", headers={"kid": self._kid})
+
+    def refreshed_access_token(self, refresh_token: str, client_id: str) -> tuple[str, str]:
+        """A new access token (and its scope) for a valid refresh token; ValueError otherwise."""
+        try:
+            claims = jwt.decode(
+                refresh_token, self._signing_key.public_key(), algorithms=["RS256"], issuer=self.issuer,
+                # Expiry is checked below against the provider's own clock.
+                options={"require": ["exp", "iat", "sub", "iss"], "verify_exp": False, "verify_iat": False},
+            )
+        except jwt.PyJWTError as error:
+            raise ValueError(f"the refresh token is invalid or expired ({error})") from None
+        if claims.get("token_use") != "refresh" or claims.get("client_id") != client_id:
+            raise ValueError("this is not a refresh token of this client")
+        if claims["exp"] <= self.clock():
+            raise ValueError("the refresh token is expired: sign in again")
+        return self.access_token(claims["sub"], claims["email"], claims["scope"]), claims["scope"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -379,8 +379,10 @@ class _AuthEndpoints:
             fields = await _form_fields(request)
         except ValueError as error:
             return _oauth_error("invalid_request", str(error))
+        if fields.get("grant_type") == "refresh_token":
+            return await self._refresh(fields)
         if fields.get("grant_type") != "authorization_code":
-            return _oauth_error("unsupported_grant_type", "only grant_type=authorization_code is supported")
+            return _oauth_error("unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
         missing = [name for name in ("code", "redirect_uri", "client_id", "code_verifier") if not fields.get(name)]
         if missing:
             return _oauth_error("invalid_request", f"missing {', '.join(missing)}")
@@ -398,7 +400,23 @@ class _AuthEndpoints:
             return _oauth_error("invalid_grant", "code_verifier does not match the code_challenge")
         provider = self._provider
         access_token = await run_in_threadpool(provider.access_token, grant.sub, grant.email, grant.request.scope)
-        return _token_response(access_token, provider.token_ttl_seconds, scope=grant.request.scope)
+        refresh_token = await run_in_threadpool(provider.refresh_token, grant.sub, grant.email, grant.request.scope)
+        return _token_response(
+            access_token, provider.token_ttl_seconds, scope=grant.request.scope, refresh_token=refresh_token
+        )
+
+    async def _refresh(self, fields: Mapping[str, str]) -> Response:
+        """As Cognito: a new access token, and no new refresh token (the old one stays valid)."""
+        missing = [name for name in ("refresh_token", "client_id") if not fields.get(name)]
+        if missing:
+            return _oauth_error("invalid_request", f"missing {', '.join(missing)}")
+        try:
+            access_token, scope = await run_in_threadpool(
+                self._provider.refreshed_access_token, fields["refresh_token"], fields["client_id"]
+            )
+        except ValueError as error:
+            return _oauth_error("invalid_grant", str(error))
+        return _token_response(access_token, self._provider.token_ttl_seconds, scope=scope)
 
     def _authorization_request(self, parameters: Mapping[str, str]) -> _AuthorizationRequest:
         client_id = parameters.get("client_id", "")
