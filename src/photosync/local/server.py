@@ -18,6 +18,7 @@ from typing import Callable
 import uvicorn
 
 from photosync.adapters.postgres.connection import connect
+from photosync.adapters.private_files import make_private_dirs
 from photosync.adapters.postgres.migrations import apply_migrations
 from photosync.config import ConfigError, load_settings, settings
 from photosync.adapters.objectstore.local_disk import LocalDiskStore
@@ -49,8 +50,11 @@ def default_web_dir() -> Path | None:
 
 
 def serve(options: ServeOptions, *, on_ready: Callable[[str, DevSignIn], None] | None = None) -> None:
+    # Originals, renditions, keys and secrets are the user's alone: everything this process and its
+    # handler environments create is private, and so is the data directory, also one made before.
+    os.umask(0o077)
     data_dir = options.data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(data_dir)
     # The kernel drops this lock with the process, so a killed server never leaves it behind.
     lock = (data_dir / ".serve.lock").open("w")
     try:

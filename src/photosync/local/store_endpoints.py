@@ -78,7 +78,7 @@ class StoreEndpoints:
             )
         except ObjectExists:
             # As S3 answers a PUT with If-None-Match: * on an existing key.
-            return _error(412, "precondition_failed", "this upload link was used already: the file is stored")
+            return error_response(412, "precondition_failed", "this upload link was used already: the file is stored")
         except ClientDisconnect:
             return error_response(400, "invalid_request", "the upload was interrupted")
         finally:

@@ -26,6 +26,7 @@ from photosync.adapters.objectstore.base import (
     PresignedDownload,
     PresignedUpload,
 )
+from photosync.adapters.private_files import PRIVATE_FILE_MODE, create_private_file, make_private_dirs
 
 STORE_PATH = "/_store/objects/"
 DOWNLOAD_EXPIRY_WINDOW = 300
@@ -62,8 +63,8 @@ class LocalDiskStore:
         self._incoming = data_dir / "incoming"
         self._public_url = public_url.rstrip("/")
         self._secret = _load_or_create_secret(data_dir / "secrets" / "store-signing.key")
-        self._root.mkdir(parents=True, exist_ok=True)
-        self._incoming.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(self._root)
+        make_private_dirs(self._incoming)
 
     # --- the ObjectStore interface -------------------------------------------------------------
 
@@ -156,8 +157,11 @@ class LocalDiskStore:
         return DownloadTicket(key, int(params["expires"]), params.get("filename"), params.get("type"))
 
     def incoming_file(self) -> Path:
-        """A fresh temporary path on the same file system as the objects (so the final move is atomic)."""
-        return self._incoming / secrets.token_hex(16)
+        """A fresh, empty, private temporary file on the same file system as the objects (so the
+        final move is atomic)."""
+        temp = self._incoming / secrets.token_hex(16)
+        create_private_file(temp)
+        return temp
 
     def commit(self, temp: Path, key: str, *, sha256: str, content_type: str, create_only: bool = False) -> None:
         """Move a fully written and fsynced file into place durably, with its metadata.
@@ -165,9 +169,10 @@ class LocalDiskStore:
         `create_only` (uploads through a signed URL, like S3's `If-None-Match: *`) refuses with
         ObjectExists when the key holds an object, so a reused URL cannot replace an original."""
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dirs(path.parent)
         meta_temp = temp.with_suffix(".meta")
         try:
+            create_private_file(meta_temp)
             with meta_temp.open("w") as f:
                 json.dump({"sha256": sha256, "content_type": content_type}, f)
                 f.flush()
@@ -221,11 +226,10 @@ def _load_or_create_secret(path: Path) -> bytes:
         return bytes.fromhex(path.read_text().strip())
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
+    make_private_dirs(path.parent)
     secret = secrets.token_bytes(32)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     except FileExistsError:
         return bytes.fromhex(path.read_text().strip())  # another process won the race
     with os.fdopen(fd, "w") as f:
