@@ -52,6 +52,14 @@ function storeSession(tokenResponse, email, previous = null) {
   return session;
 }
 
+function postToTokenEndpoint(authConfig, grant) {
+  return fetch(authConfig.tokenUrl, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ client_id: authConfig.clientId, ...grant }),
+  });
+}
+
 let renewal = null;
 
 async function renew(authConfig) {
@@ -59,15 +67,7 @@ async function renew(authConfig) {
   if (!session?.refreshToken || authConfig.mode === "local") return null;
   let response;
   try {
-    response = await fetch(authConfig.tokenUrl, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "refresh_token",
-        client_id: authConfig.clientId,
-        refresh_token: session.refreshToken,
-      }),
-    });
+    response = await postToTokenEndpoint(authConfig, { grant_type: "refresh_token", refresh_token: session.refreshToken });
   } catch {
     return null;
   }
@@ -184,16 +184,11 @@ export async function completeAuthorization(authConfig) {
   }
   let response;
   try {
-    response = await fetch(authConfig.tokenUrl, {
-      method: "POST",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({
-        grant_type: "authorization_code",
-        client_id: authConfig.clientId,
-        code: params.get("code"),
-        redirect_uri: authConfig.redirectUri,
-        code_verifier: pending.verifier,
-      }),
+    response = await postToTokenEndpoint(authConfig, {
+      grant_type: "authorization_code",
+      code: params.get("code"),
+      redirect_uri: authConfig.redirectUri,
+      code_verifier: pending.verifier,
     });
   } catch {
     throw new SignInError("Could not reach the sign-in service.");

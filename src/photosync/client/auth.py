@@ -276,27 +276,29 @@ class LoopbackReceiver:
 def exchange_code(
     endpoints: OAuthEndpoints, *, code: str, redirect_uri: str, code_verifier: str, http: httpx.Client | None = None
 ) -> Token:
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "client_id": endpoints.client_id,
+        "code_verifier": code_verifier,
+    }
+    return _token_request(endpoints.token_url, form, http=http, refusal="refused the sign-in")
+
+
+def _token_request(token_url: str, form: dict[str, str], *, http: httpx.Client | None, refusal: str) -> Token:
+    """POST a grant to the token endpoint; SignInError says what went wrong."""
     owned = http is None
     http = http or httpx.Client(timeout=10)
     try:
-        response = http.post(
-            endpoints.token_url,
-            data={
-                "grant_type": "authorization_code",
-                "code": code,
-                "redirect_uri": redirect_uri,
-                "client_id": endpoints.client_id,
-                "code_verifier": code_verifier,
-            },
-            headers={"Accept": "application/json"},
-        )
+        response = http.post(token_url, data=form, headers={"Accept": "application/json"})
     except httpx.TransportError as error:
-        raise SignInError(f"Cannot reach the token endpoint {endpoints.token_url}: {error}") from error
+        raise SignInError(f"Cannot reach the token endpoint {token_url}: {error}") from error
     finally:
         if owned:
             http.close()
     if response.status_code != 200:
-        raise SignInError(f"The identity provider refused the sign-in ({response.status_code}): {response.text[:200]}")
+        raise SignInError(f"The identity provider {refusal} ({response.status_code}): {response.text[:200]}")
     return Token.from_json(response.json())
 
 
@@ -343,22 +345,8 @@ def refresh_access_token(
 ) -> Token:
     """A new access token for a refresh token (OAuth 2 `refresh_token` grant; Cognito and the local
     identity provider return no new refresh token, so the caller keeps the one it has)."""
-    owned = http is None
-    http = http or httpx.Client(timeout=10)
-    try:
-        response = http.post(
-            token_url,
-            data={"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id},
-            headers={"Accept": "application/json"},
-        )
-    except httpx.TransportError as error:
-        raise SignInError(f"Cannot reach the token endpoint {token_url}: {error}") from error
-    finally:
-        if owned:
-            http.close()
-    if response.status_code != 200:
-        raise SignInError(f"The identity provider refused to renew the sign-in ({response.status_code}): {response.text[:200]}")
-    return Token.from_json(response.json())
+    form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
+    return _token_request(token_url, form, http=http, refusal="refused to renew the sign-in")
 
 
 class RefreshingSession:
