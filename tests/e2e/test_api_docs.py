@@ -8,7 +8,7 @@ from importlib.resources import files
 
 import httpx
 
-from photosync.local.app import WEB_CONTENT_SECURITY_POLICY
+from photosync.local.app import web_content_security_policy
 
 DOCUMENT = files("photosync.handlers.http").joinpath("openapi.json").read_text(encoding="utf-8")
 
@@ -31,8 +31,8 @@ def test_a_token_is_not_needed_but_a_bad_one_is_not_refused_either(server):
 def test_the_docs_page_and_its_script_are_served_under_the_strict_policy(server):
     page = httpx.get(f"{server.base_url}/docs/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert page.headers["content-security-policy"] == WEB_CONTENT_SECURITY_POLICY
-    assert "'unsafe-inline'" not in WEB_CONTENT_SECURITY_POLICY and "<script>" not in page.text
+    assert page.headers["content-security-policy"] == web_content_security_policy()
+    assert "'unsafe-inline'" not in web_content_security_policy() and "<script>" not in page.text
     assert 'src="docs.js"' in page.text
     script = httpx.get(f"{server.base_url}/docs/docs.js")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]

@@ -12,7 +12,9 @@ Decisions this module makes (the ones users notice belong in the README too):
   whatever pillow-heif does with the tag (current versions reset it to 1).
 - Renditions keep small originals at their own size: nothing is ever upscaled.
 - Renditions carry no EXIF (no GPS position leaks through a thumbnail); they keep the original's ICC
-  profile, so wide-gamut phone photos keep their colours.
+  profile when it is an RGB one, so wide-gamut phone photos keep their colours. A CMYK or greyscale
+  profile cannot describe RGB pixels: such images are converted to sRGB through their profile
+  (LittleCMS, via Pillow's ImageCms) and the renditions carry no profile (sRGB is what that means).
 - Videos: `inspect_media` reads the movie header (`mvhd`, `tkhd`) when the bytes contain it;
   `make_renditions` returns None, because no video decoder is installed.
 """
@@ -151,8 +153,8 @@ def make_renditions(data: bytes, content_type: str) -> Renditions | None:
     if content_type in VIDEO_TYPES:
         return None
     with _open_image(data, content_type) as image:
-        icc_profile = image.info.get("icc_profile")
-        preview = _fit(_decode_upright(image, content_type), PREVIEW_LONGEST_SIDE, PREVIEW_MAX_LONGEST_SIDE)
+        upright, icc_profile = _decode_upright(image, content_type)
+        preview = _fit(upright, PREVIEW_LONGEST_SIDE, PREVIEW_MAX_LONGEST_SIDE)
         thumbnail = _fit(preview, THUMBNAIL_LONGEST_SIDE, THUMBNAIL_LONGEST_SIDE)
         return Renditions(
             thumbnail=_encode_webp(thumbnail, THUMBNAIL_QUALITY, THUMBNAIL_WEBP_METHOD, icc_profile),
@@ -199,8 +201,9 @@ def _too_large_message(name: str) -> str:
     return f"The {name} image is too large to process: the limit is {MAX_IMAGE_PIXELS // 1_000_000} megapixels."
 
 
-def _decode_upright(image: Image.Image, content_type: str) -> Image.Image:
-    """The image decoded (first frame of an animation), turned upright, in RGB or RGBA."""
+def _decode_upright(image: Image.Image, content_type: str) -> tuple[Image.Image, bytes | None]:
+    """The image decoded (first frame of an animation), turned upright, in RGB or RGBA, and the ICC
+    profile that describes its pixels now (None: sRGB)."""
     if content_type == "image/jpeg":
         # Decode at the smallest DCT scale (1/2, 1/4, 1/8) that still covers the preview: a 12 MP
         # photo is decoded at 3 MP, which is four times less memory and work.
@@ -214,7 +217,44 @@ def _decode_upright(image: Image.Image, content_type: str) -> Image.Image:
             f"The {_FORMAT_NAMES[content_type]} image is truncated or corrupt and cannot be decoded."
         ) from None
     upright = image if content_type in _HEIF_TYPES else ImageOps.exif_transpose(image)
-    return _to_display_mode(upright)
+    icc_profile = image.info.get("icc_profile")
+    if not icc_profile:
+        return _to_display_mode(upright), None
+    colour_space = _profile_colour_space(icc_profile)
+    if colour_space == "RGB":
+        return _to_display_mode(upright), icc_profile
+    if colour_space is not None:
+        converted = _to_srgb(upright, icc_profile)
+        if converted is not None:
+            return converted, None
+    # A profile that cannot be read, or does not fit the pixels, is dropped rather than embedded.
+    return _to_display_mode(upright), None
+
+
+def _profile_colour_space(icc_profile: bytes) -> str | None:
+    from PIL import ImageCms  # LittleCMS: loaded only for images that carry a profile
+
+    try:
+        return ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)).profile.xcolor_space.strip()
+    except (OSError, ImageCms.PyCMSError):
+        return None
+
+
+def _to_srgb(image: Image.Image, icc_profile: bytes) -> Image.Image | None:
+    from PIL import ImageCms
+
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        return ImageCms.profileToProfile(image, source, _srgb_profile(), outputMode="RGB")
+    except (OSError, ValueError, ImageCms.PyCMSError):
+        return None
+
+
+@cache
+def _srgb_profile() -> Any:
+    from PIL import ImageCms
+
+    return ImageCms.createProfile("sRGB")
 
 
 def _to_display_mode(image: Image.Image) -> Image.Image:

@@ -78,6 +78,7 @@ def login(
     """
     server = server.rstrip("/")
     store = TokenStore()
+    endpoints = None  # the dev sign-in has no token endpoint (and no refresh token)
     with PhotoSyncClient(server) as client, explained_errors(server):
         if email is not None:
             token = client.dev_login(email)
@@ -104,7 +105,7 @@ def login(
                 raise fail(f"Sign-in failed: {error}") from None
         client.access_token = token.access_token
         me = client.me()
-    store.save(Credentials.from_token(server, token, email=me.email))
+    store.save(Credentials.from_token(server, token, email=me.email, endpoints=endpoints))
     stdout().print(f"Signed in to {server} as {me.email}.", markup=False)
 
 

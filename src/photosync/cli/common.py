@@ -23,7 +23,7 @@ from rich.progress import (
 )
 
 from photosync.client.api import PhotoSyncClient
-from photosync.client.auth import TokenStore, config_dir, token_subject
+from photosync.client.auth import RefreshingSession, TokenStore, config_dir, token_subject
 from photosync.client.errors import PhotoSyncError, QuotaExceeded, ServerUnreachable, Unauthorized
 from photosync.client.index import INDEX_FILE, LibraryIndex, max_age_from_environment
 from photosync.client.models import Photo, TrashedPhoto
@@ -76,9 +76,11 @@ def session() -> Iterator[PhotoSyncClient]:
         credentials = store.load()
     if credentials is None:
         raise fail(f"You are not signed in: run `{login_hint(None)}`")
-    if credentials.is_expired():
+    if credentials.is_expired() and not credentials.can_refresh:
         raise fail(f"Your sign-in has expired: run `{login_hint(credentials.server)}`")
-    with PhotoSyncClient(credentials.server, credentials.access_token) as client, explained_errors(credentials.server):
+    # Renews the access token with the stored refresh token as it runs out (a long backup outlasts it).
+    refreshing = RefreshingSession(credentials, store=store)
+    with PhotoSyncClient(credentials.server, session=refreshing) as client, explained_errors(credentials.server):
         yield client
 
 

@@ -59,12 +59,15 @@ def render(
     if made is None:
         return Rendered("none")
     rendered = Rendered("ready", keys.thumbnail_key(owner_id, photo_id), keys.preview_key(owner_id, photo_id))
+    stored: list[str] = []
     try:
-        store.put(rendered.thumbnail_key, made.thumbnail, content_type=made.content_type)
-        store.put(rendered.preview_key, made.preview, content_type=made.content_type)
+        for key, content in ((rendered.thumbnail_key, made.thumbnail), (rendered.preview_key, made.preview)):
+            store.put(key, content, content_type=made.content_type)
+            stored.append(key)
     except Exception as error:  # noqa: BLE001 - the sweep retries; the photo itself is safe
         logger.warning("storing renditions failed", extra={"photo_id": str(photo_id), "error": str(error)})
-        return Rendered("pending")
+        # What was stored is recorded with the photo (so its deletion removes it), never left behind.
+        return Rendered("pending", thumbnail_key=stored[0] if stored else None)
     return rendered
 
 
@@ -82,10 +85,14 @@ def retry_pending(uow: UnitOfWork, store: ObjectStore, photo: Photo) -> bool:
     with uow.transaction():
         uow.users.lock(photo.owner_id)
         if rendered.state == "pending":
-            uow.photos.count_rendition_attempt(photo.id, give_up_after=MAX_RENDITION_ATTEMPTS)
-        elif not uow.photos.set_renditions(
-            photo.id, thumbnail_key=rendered.thumbnail_key, preview_key=rendered.preview_key, state=rendered.state
-        ):
+            recorded = uow.photos.count_rendition_attempt(
+                photo.id, give_up_after=MAX_RENDITION_ATTEMPTS, thumbnail_key=rendered.thumbnail_key
+            )
+        else:
+            recorded = uow.photos.set_renditions(
+                photo.id, thumbnail_key=rendered.thumbnail_key, preview_key=rendered.preview_key, state=rendered.state
+            )
+        if not recorded:
             # Deleted while its renditions were being made: they must not outlive it.
             orphaned = uow.deletions.add(rendered.keys)
         else:

@@ -340,12 +340,18 @@ class Photos:
         ).fetchone()
         return row is not None
 
-    def count_rendition_attempt(self, photo_id: uuid.UUID, *, give_up_after: int) -> None:
-        self._conn.execute(
+    def count_rendition_attempt(
+        self, photo_id: uuid.UUID, *, give_up_after: int, thumbnail_key: str | None = None
+    ) -> bool:
+        """Count a failed attempt, recording a thumbnail it did store; False when the photo was
+        deleted meanwhile (the caller cleans up)."""
+        row = self._conn.execute(
             "UPDATE photos SET rendition_attempts = rendition_attempts + 1, renditions = CASE "
-            "WHEN rendition_attempts + 1 >= %s THEN 'failed' ELSE renditions END WHERE id = %s",
-            (give_up_after, photo_id),
-        )
+            "WHEN rendition_attempts + 1 >= %s THEN 'failed' ELSE renditions END, "
+            "thumbnail_key = COALESCE(%s, thumbnail_key) WHERE id = %s RETURNING id",
+            (give_up_after, thumbnail_key, photo_id),
+        ).fetchone()
+        return row is not None
 
     def awaiting_renditions(
         self, *, uploaded_before: datetime, after: Photo | None = None, limit: int
