@@ -155,14 +155,18 @@ def make_heic(
     model: str | None = None,
     gps: tuple[float, float] | None = None,
     quality: int = 80,
+    thumbnail_sides: tuple[int, ...] = (),
 ) -> bytes:
-    """A HEIC as a phone writes it; the orientation goes into the EXIF tag and the HEIF transform boxes."""
+    """A HEIC as a phone writes it; the orientation goes into the EXIF tag and the HEIF transform boxes,
+    which libheif applies to the embedded thumbnails (longest sides `thumbnail_sides`) as well."""
     import pillow_heif
 
     pillow_heif.register_heif_opener()
     exif = make_exif(orientation=orientation, taken_at=taken_at, offset=offset, make=make, model=model, gps=gps)
     buffer = io.BytesIO()
-    _stored_pixels(width, height, orientation).save(buffer, "HEIF", quality=quality, exif=exif.tobytes())
+    _stored_pixels(width, height, orientation).save(
+        buffer, "HEIF", quality=quality, exif=exif.tobytes(), thumbnails=list(thumbnail_sides)
+    )
     return buffer.getvalue()
 
 

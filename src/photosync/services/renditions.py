@@ -59,10 +59,14 @@ def render(
         return Rendered("failed")
     if made is None:
         return Rendered("none")
-    rendered = Rendered("ready", keys.thumbnail_key(owner_id, photo_id), keys.preview_key(owner_id, photo_id))
+    rendered = Rendered(
+        "ready",
+        keys.thumbnail_key(owner_id, photo_id, made.thumbnail.content_type),
+        keys.preview_key(owner_id, photo_id, made.preview.content_type),
+    )
     try:
-        store.put(rendered.thumbnail_key, made.thumbnail, content_type=made.content_type)
-        store.put(rendered.preview_key, made.preview, content_type=made.content_type)
+        store.put(rendered.thumbnail_key, made.thumbnail.data, content_type=made.thumbnail.content_type)
+        store.put(rendered.preview_key, made.preview.data, content_type=made.preview.content_type)
     except Exception as error:  # noqa: BLE001 - the sweep retries; the photo itself is safe
         log.warning("storing renditions failed", extra={"photo_id": str(photo_id), "error": str(error)})
         return Rendered("pending")
