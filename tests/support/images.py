@@ -170,6 +170,74 @@ def make_heic(
     return buffer.getvalue()
 
 
+# A press profile's inks as they look on paper, in sRGB: nothing like the pure primaries that
+# Pillow's plain CMYK-to-RGB conversion assumes, so a test sees which of the two was used.
+PRESS_INKS_SRGB = {"cyan": (0, 158, 224), "magenta": (227, 0, 123), "yellow": (255, 237, 0), "black": (44, 42, 41)}
+
+
+def make_cmyk_profile() -> bytes:
+    """A small ICC v2 output profile for CMYK (PCS Lab) whose inks are PRESS_INKS_SRGB and mix
+    subtractively: one lut16 with two grid points per ink, as LittleCMS reads real press profiles."""
+    from PIL import ImageCms
+
+    inks = [PRESS_INKS_SRGB[name] for name in ("cyan", "magenta", "yellow", "black")]
+    corners = []
+    for index in range(16):  # the first ink varies slowest, as lut16's grid is ordered
+        present = [(index >> (3 - ink)) & 1 for ink in range(4)]
+        colour = [255.0, 255.0, 255.0]
+        for ink, used in zip(inks, present):
+            if used:
+                colour = [value * channel / 255 for value, channel in zip(colour, ink)]
+        corners.append(tuple(round(value) for value in colour))
+    srgb = Image.new("RGB", (16, 1))
+    srgb.putdata(corners)
+    lab = ImageCms.applyTransform(
+        srgb, ImageCms.buildTransform(ImageCms.createProfile("sRGB"), ImageCms.createProfile("LAB"), "RGB", "LAB")
+    )
+    # Pillow's 8-bit LAB bytes hold L in 0-255 and a, b as signed bytes; lut16's PCS encoding (ICC
+    # v2) is L * 652.8 (0-100 to 0-0xFF00) and (a + 128) * 256, where flipping the top bit adds 128.
+    clut = b"".join(
+        struct.pack(">3H", round(lightness / 255 * 100 * 652.8), (a ^ 0x80) * 256, (b ^ 0x80) * 256)
+        for lightness, a, b in struct.iter_unpack("3B", lab.tobytes())
+    )
+    identity = struct.pack(">9i", 65536, 0, 0, 0, 65536, 0, 0, 0, 65536)
+    a2b0 = (
+        b"mft2" + bytes(4) + struct.pack(">BBBx", 4, 3, 2) + identity + struct.pack(">HH", 2, 2)
+        + struct.pack(">2H", 0, 65535) * 4 + clut + struct.pack(">2H", 0, 65535) * 3
+    )
+    d50 = struct.pack(">3i", *(round(value * 65536) for value in (0.9642, 1.0, 0.8249)))
+    white = b"XYZ " + bytes(4) + d50
+    name = b"PhotoSync test press CMYK\x00"
+    desc = b"desc" + bytes(4) + struct.pack(">I", len(name)) + name + bytes(4 + 4 + 2 + 1 + 67)
+    tags = [(b"desc", desc), (b"wtpt", white), (b"A2B0", a2b0)]
+    offset = 128 + 4 + 12 * len(tags)
+    table, payload = b"", b""
+    for signature, data in tags:
+        data += bytes(-len(data) % 4)
+        table += signature + struct.pack(">II", offset + len(payload), len(data))
+        payload += data
+    # Size, CMM, version 2.1, output device, CMYK to Lab; date, 'acsp', platform to rendering
+    # intent (zero); the D50 illuminant at byte 68; creator, profile id and reserved bytes (zero).
+    header = (
+        struct.pack(">I4sI4s4s4s", offset + len(payload), b"lcms", 0x02100000, b"prtr", b"CMYK", b"Lab ")
+        + bytes(12) + b"acsp" + bytes(28) + d50 + bytes(48)
+    )
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + payload
+
+
+def make_cmyk_jpeg(width: int = 400, height: int = 300, *, profile: bool = True) -> bytes:
+    """A CMYK JPEG as prepress software writes it: four ink patches side by side (cyan, magenta,
+    yellow, black, left to right), with the press profile embedded unless `profile` is False."""
+    image = Image.new("CMYK", (width, height))
+    draw = ImageDraw.Draw(image)
+    for index, ink in enumerate(((255, 0, 0, 0), (0, 255, 0, 0), (0, 0, 255, 0), (0, 0, 0, 255))):
+        draw.rectangle((index * width // 4, 0, (index + 1) * width // 4 - 1, height - 1), fill=ink)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=95, **({"icc_profile": make_cmyk_profile()} if profile else {}))
+    return buffer.getvalue()
+
+
 def make_png(width: int = 640, height: int = 480, *, alpha: bool = False) -> bytes:
     buffer = io.BytesIO()
     camera_scene(width, height, mode="RGBA" if alpha else "RGB").save(buffer, "PNG")

@@ -20,8 +20,10 @@ from photosync.adapters.media import (
     make_renditions,
 )
 from tests.support.images import (
+    PRESS_INKS_SRGB,
     camera_scene,
     make_bomb_png,
+    make_cmyk_jpeg,
     make_exif,
     make_gif,
     make_heic,
@@ -294,6 +296,39 @@ def test_transparency_is_kept(content_type: str, data: bytes) -> None:
     for rendition in (thumbnail, preview):
         assert rendition.mode == "RGBA" and rendition.format == "WEBP"
         assert rendition.getextrema()[3][0] < 200
+
+
+def _patch_colours(image: Image.Image) -> list[tuple[int, ...]]:
+    """The colour in the middle of each of make_cmyk_jpeg's four ink patches."""
+    width, height = image.size
+    return [image.convert("RGB").getpixel((width * (2 * index + 1) // 8, height // 2)) for index in range(4)]
+
+
+def _close(first: tuple[int, ...], second: tuple[int, ...], tolerance: int = 8) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(first, second))
+
+
+def test_cmyk_jpeg_is_converted_through_its_profile_to_srgb() -> None:
+    renditions = make_renditions(make_cmyk_jpeg(400, 300), "image/jpeg")
+    assert renditions is not None
+    inks = [PRESS_INKS_SRGB[name] for name in ("cyan", "magenta", "yellow", "black")]
+
+    for rendition in (renditions.thumbnail, renditions.preview):
+        image = _image(rendition.data)
+        assert image.mode == "RGB"
+        # sRGB, which browsers assume without a profile; the CMYK profile would not fit RGB pixels.
+        assert "icc_profile" not in image.info
+        assert all(_close(found, ink) for found, ink in zip(_patch_colours(image), inks)), _patch_colours(image)
+
+
+def test_cmyk_conversion_can_fail() -> None:
+    # Without its profile the same file gets Pillow's plain conversion: pure primaries, far from the
+    # press inks the profile describes.
+    renditions = make_renditions(make_cmyk_jpeg(400, 300, profile=False), "image/jpeg")
+    assert renditions is not None
+    colours = _patch_colours(_image(renditions.preview.data))
+    assert all(_close(found, pure) for found, pure in zip(colours, [(0, 255, 255), (255, 0, 255), (255, 255, 0), (0, 0, 0)]))
+    assert not _close(colours[0], PRESS_INKS_SRGB["cyan"])
 
 
 def test_sixteen_bit_greyscale_png_is_scaled_not_clipped() -> None:

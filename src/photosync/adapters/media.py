@@ -13,8 +13,9 @@ Decisions this module makes (the ones users notice belong in the README too):
 - Renditions keep small originals at their own size: nothing is ever upscaled.
 - The thumbnail is WebP; the preview is JPEG, or WebP when the picture is transparent. A HEIF's
   thumbnail comes from the thumbnail the camera embedded when that covers the thumbnail's size.
-- Renditions carry no EXIF (no GPS position leaks through a thumbnail); they keep the original's ICC
-  profile, so wide-gamut phone photos keep their colours.
+- Renditions carry no EXIF (no GPS position leaks through a thumbnail); they keep the original's RGB
+  ICC profile, so wide-gamut phone photos keep their colours. CMYK and grey originals with a profile
+  are converted through it to sRGB, since such a profile cannot describe RGB pixels.
 - Videos: `inspect_media` reads the movie header (`mvhd`, `tkhd`) when the bytes contain it;
   `make_renditions` returns None, because no video decoder is installed.
 """
@@ -31,7 +32,7 @@ from datetime import datetime, timedelta, timezone
 from functools import cache
 from typing import Any, Iterator
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from photosync.domain.media_types import VIDEO_TYPES
 
@@ -94,6 +95,17 @@ _TAG_OFFSET_TIME_ORIGINAL = 0x9011
 _TAG_SUBSEC_TIME_ORIGINAL = 0x9291
 _GPS_LATITUDE_REF, _GPS_LATITUDE, _GPS_LONGITUDE_REF, _GPS_LONGITUDE = 1, 2, 3, 4
 _SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+# What turns pixels stored with EXIF orientation N upright (the same table as ImageOps.exif_transpose,
+# which also rewrites the EXIF block of its copy: renditions carry none, so that is work saved).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 _MAX_TEXT_LENGTH = 128
 
 _EXIF_DATETIME = re.compile(r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
@@ -167,9 +179,9 @@ def make_renditions(data: bytes, content_type: str) -> Renditions | None:
     if content_type in VIDEO_TYPES:
         return None
     with _open_image(data, content_type) as image:
-        icc_profile = image.info.get("icc_profile")
         full_size = image.size
-        preview = _fit(_decode_upright(image, content_type), PREVIEW_LONGEST_SIDE, PREVIEW_MAX_LONGEST_SIDE)
+        decoded, icc_profile = _decode_upright(image, content_type)
+        preview = _fit(decoded, PREVIEW_LONGEST_SIDE, PREVIEW_MAX_LONGEST_SIDE)
     embedded = _embedded_heif_thumbnail(data, full_size) if content_type in _HEIF_TYPES else None
     thumbnail = _fit(embedded or preview, THUMBNAIL_LONGEST_SIDE, THUMBNAIL_LONGEST_SIDE)
     return Renditions(
@@ -207,7 +219,7 @@ def _embedded_heif_thumbnail(data: bytes, full_size: tuple[int, int]) -> Image.I
             image.load()
         except _DECODE_ERRORS:
             return None
-        return _to_display_mode(image)
+        return _to_display_colours(image, image.info.get("icc_profile"))[0]
 
 
 def _open_image(data: bytes, content_type: str) -> Image.Image:
@@ -238,8 +250,9 @@ def _too_large_message(name: str) -> str:
     return f"The {name} image is too large to process: the limit is {MAX_IMAGE_PIXELS // 1_000_000} megapixels."
 
 
-def _decode_upright(image: Image.Image, content_type: str) -> Image.Image:
-    """The image decoded (first frame of an animation), turned upright, in RGB or RGBA."""
+def _decode_upright(image: Image.Image, content_type: str) -> tuple[Image.Image, bytes | None]:
+    """The image decoded (first frame of an animation), turned upright, in RGB or RGBA, with the ICC
+    profile its pixels are in now (None: sRGB)."""
     if content_type == "image/jpeg":
         # Decode at the smallest DCT scale (1/2, 1/4, 1/8) that still covers the preview: a 12 MP
         # photo is decoded at 3 MP, which is four times less memory and work.
@@ -252,8 +265,47 @@ def _decode_upright(image: Image.Image, content_type: str) -> Image.Image:
         raise MediaError(
             f"The {_FORMAT_NAMES[content_type]} image is truncated or corrupt and cannot be decoded."
         ) from None
-    upright = image if content_type in _HEIF_TYPES else ImageOps.exif_transpose(image)
-    return _to_display_mode(upright)
+    turn = None if content_type in _HEIF_TYPES else _UPRIGHT.get(_orientation(_read_exif(image)))
+    upright = image.transpose(turn) if turn is not None else image
+    return _to_display_colours(upright, image.info.get("icc_profile"))
+
+
+def _to_display_colours(image: Image.Image, icc_profile: bytes | None) -> tuple[Image.Image, bytes | None]:
+    """RGB(A) pixels and the profile to embed with them.
+
+    An RGB profile (Display P3, Adobe RGB) describes the RGB renditions too and travels with them. A
+    CMYK or grey profile cannot describe RGB pixels (browsers ignore it or draw wrong colours): the
+    pixels are converted through it to sRGB, which browsers assume for an image without a profile.
+    Without a usable profile, Pillow's plain conversion is the best guess.
+    """
+    if not icc_profile or _profile_colour_space(icc_profile) == b"RGB ":
+        return _to_display_mode(image), icc_profile
+    converted = _convert_to_srgb(image, icc_profile) if image.mode in ("CMYK", "L") else None
+    return (converted or _to_display_mode(image)), None
+
+
+def _profile_colour_space(icc_profile: bytes) -> bytes:
+    # The data colour space signature sits at bytes 16-19 of every ICC profile's header.
+    return icc_profile[16:20]
+
+
+def _convert_to_srgb(image: Image.Image, icc_profile: bytes) -> Image.Image | None:
+    from PIL import ImageCms  # only CMYK and grey originals need LittleCMS
+
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        return ImageCms.profileToProfile(
+            image, source, _srgb_profile(), renderingIntent=ImageCms.Intent.PERCEPTUAL, outputMode="RGB"
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return None  # a damaged or unsupported profile: the plain conversion follows
+
+
+@cache
+def _srgb_profile() -> Any:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 def _to_display_mode(image: Image.Image) -> Image.Image:
