@@ -205,25 +205,40 @@ def make_cmyk_profile() -> bytes:
         b"mft2" + bytes(4) + struct.pack(">BBBx", 4, 3, 2) + identity + struct.pack(">HH", 2, 2)
         + struct.pack(">2H", 0, 65535) * 4 + clut + struct.pack(">2H", 0, 65535) * 3
     )
-    d50 = struct.pack(">3i", *(round(value * 65536) for value in (0.9642, 1.0, 0.8249)))
-    white = b"XYZ " + bytes(4) + d50
-    name = b"PhotoSync test press CMYK\x00"
-    desc = b"desc" + bytes(4) + struct.pack(">I", len(name)) + name + bytes(4 + 4 + 2 + 1 + 67)
-    tags = [(b"desc", desc), (b"wtpt", white), (b"A2B0", a2b0)]
-    offset = 128 + 4 + 12 * len(tags)
+    return _icc_profile(b"prtr", b"CMYK", b"Lab ", "PhotoSync test press CMYK", {b"A2B0": a2b0})
+
+
+def make_linear_grey_profile() -> bytes:
+    """An ICC v2 grey profile with gamma 1.0: grey level 128 is half the light, sRGB (188, 188, 188),
+    where a plain conversion that ignores the profile keeps 128."""
+    linear_curve = b"curv" + bytes(4) + struct.pack(">IH", 1, 0x0100) + bytes(2)  # one u8Fixed8 gamma: 1.0
+    return _icc_profile(b"mntr", b"GRAY", b"XYZ ", "PhotoSync test linear grey", {b"kTRC": linear_curve})
+
+
+_D50 = struct.pack(">3i", *(round(value * 65536) for value in (0.9642, 1.0, 0.8249)))
+
+
+def _icc_profile(device_class: bytes, colour_space: bytes, pcs: bytes, description: str, tags: dict[bytes, bytes]) -> bytes:
+    name = description.encode() + b"\x00"
+    all_tags = {
+        b"desc": b"desc" + bytes(4) + struct.pack(">I", len(name)) + name + bytes(4 + 4 + 2 + 1 + 67),
+        b"wtpt": b"XYZ " + bytes(4) + _D50,
+        **tags,
+    }
+    offset = 128 + 4 + 12 * len(all_tags)
     table, payload = b"", b""
-    for signature, data in tags:
+    for signature, data in all_tags.items():
         data += bytes(-len(data) % 4)
         table += signature + struct.pack(">II", offset + len(payload), len(data))
         payload += data
-    # Size, CMM, version 2.1, output device, CMYK to Lab; date, 'acsp', platform to rendering
-    # intent (zero); the D50 illuminant at byte 68; creator, profile id and reserved bytes (zero).
+    # Size, CMM, version 2.1, class, colour space, PCS; date, 'acsp', platform to rendering intent
+    # (zero); the D50 illuminant at byte 68; creator, profile id and reserved bytes (zero).
     header = (
-        struct.pack(">I4sI4s4s4s", offset + len(payload), b"lcms", 0x02100000, b"prtr", b"CMYK", b"Lab ")
-        + bytes(12) + b"acsp" + bytes(28) + d50 + bytes(48)
+        struct.pack(">I4sI4s4s4s", offset + len(payload), b"lcms", 0x02100000, device_class, colour_space, pcs)
+        + bytes(12) + b"acsp" + bytes(28) + _D50 + bytes(48)
     )
     assert len(header) == 128
-    return header + struct.pack(">I", len(tags)) + table + payload
+    return header + struct.pack(">I", len(all_tags)) + table + payload
 
 
 def make_cmyk_jpeg(width: int = 400, height: int = 300, *, profile: bool = True) -> bytes:

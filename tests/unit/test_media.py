@@ -28,6 +28,7 @@ from tests.support.images import (
     make_gif,
     make_heic,
     make_jpeg,
+    make_linear_grey_profile,
     make_mp4,
     make_png,
     make_truncated_jpeg,
@@ -329,6 +330,21 @@ def test_cmyk_conversion_can_fail() -> None:
     colours = _patch_colours(_image(renditions.preview.data))
     assert all(_close(found, pure) for found, pure in zip(colours, [(0, 255, 255), (255, 0, 255), (255, 255, 0), (0, 0, 0)]))
     assert not _close(colours[0], PRESS_INKS_SRGB["cyan"])
+
+
+@pytest.mark.parametrize(("profile", "expected"), [(True, 188), (False, 128)], ids=["linear-grey-profile", "no-profile"])
+def test_grey_jpeg_is_converted_through_its_profile_to_srgb(profile: bool, expected: int) -> None:
+    buffer = io.BytesIO()
+    options = {"icc_profile": make_linear_grey_profile()} if profile else {}
+    Image.new("L", (640, 480), 128).save(buffer, "JPEG", quality=95, **options)
+
+    renditions = make_renditions(buffer.getvalue(), "image/jpeg")
+
+    assert renditions is not None
+    for rendition in (renditions.thumbnail, renditions.preview):
+        image = _image(rendition.data)
+        assert image.mode == "RGB" and "icc_profile" not in image.info
+        assert _close(image.getpixel((100, 100)), (expected,) * 3, tolerance=3)
 
 
 def test_sixteen_bit_greyscale_png_is_scaled_not_clipped() -> None:
