@@ -190,12 +190,16 @@ def test_nikon_with_gps() -> None:
     assert preview.size == (640, 480)
 
 
-def test_renditions_carry_no_exif_so_no_position() -> None:
-    data = (REAL_PHOTOS / "DSCN0010-gps.jpg").read_bytes()
-    renditions = make_renditions(data, "image/jpeg")
+@pytest.mark.parametrize(
+    ("name", "content_type"), [("DSCN0010-gps.jpg", "image/jpeg"), ("iphone_13_pro_max.HEIC", "image/heic")]
+)
+def test_renditions_carry_no_exif_so_no_position(name: str, content_type: str) -> None:
+    data = (REAL_PHOTOS / name).read_bytes()
+    assert b"Exif" in data
+    renditions = make_renditions(data, content_type)
     assert renditions is not None
     for rendition in (renditions.thumbnail.data, renditions.preview.data):
-        assert "exif" not in _image(rendition).info
+        assert "exif" not in _image(rendition).info and "xmp" not in _image(rendition).info
         assert b"Exif" not in rendition and b"EXIF" not in rendition
 
 
