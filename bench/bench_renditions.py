@@ -162,6 +162,9 @@ def heic_stages(heic: bytes) -> dict[str, Callable[[], object]]:
         "preview resize: box reduce by 2 to 1512 x 2016": lambda: decoded.reduce(2),
         "preview encode: JPEG quality 80": lambda: encode(reduced, "JPEG", quality=PREVIEW_QUALITY),
         "thumbnail: decode the embedded 240 x 320 HEVC thumbnail": embedded_thumbnail,
+        "instead of the embedded thumbnail: scale the preview to 240 x 320": lambda: reduced.resize(
+            (240, 320), Image.Resampling.LANCZOS, reducing_gap=2.0
+        ),
         "thumbnail encode: WebP": lambda: encode(thumbnail, "WEBP", quality=THUMBNAIL_QUALITY, method=THUMBNAIL_WEBP_METHOD),
         "was: preview resize, Lanczos from 12 MP to 1440 x 1920": lambda: decoded.resize(
             (1440, 1920), Image.Resampling.LANCZOS, reducing_gap=2.0
@@ -345,8 +348,9 @@ def main() -> None:
         *(_stage_row(name, timings[name], cpu[name]) for name in stages),
         "",
         "Decoding is the HEIC's cost; what is not decoding is now a box reduction by two (the result, 2016 px, is "
-        "within the preview range, so no Lanczos pass over 12 MP), a JPEG encode, and a thumbnail decoded from the "
-        "file's own 240 x 320 thumbnail instead of scaled from the full image.",
+        "within the preview range, so no Lanczos pass over 12 MP), a JPEG encode, and the file's own 240 x 320 "
+        "thumbnail re-encoded as WebP. While the full image is decoded for the preview anyway, the embedded "
+        "thumbnail saves only the few milliseconds of scaling the preview (compare the two thumbnail rows).",
         "",
         f"Reproduce: `{COMMAND.format(runs=arguments.runs)}` (from the repository root).",
     ]
