@@ -186,7 +186,7 @@ def test_the_discovery_document_points_at_the_auth_routes(provider):
     assert configuration["token_endpoint"] == f"{ISSUER}/oauth2/token"
     assert configuration["code_challenge_methods_supported"] == ["S256"]
     assert configuration["response_types_supported"] == ["code"]
-    assert configuration["grant_types_supported"] == ["authorization_code"]
+    assert configuration["grant_types_supported"] == ["authorization_code", "refresh_token"]
 
 
 @pytest.mark.parametrize("issuer", ["http://127.0.0.1:8000", "127.0.0.1:8000/auth", "ftp://host/auth", "http://h/auth?x=1"])

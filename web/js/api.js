@@ -1,5 +1,9 @@
-// The PhotoSync HTTP API (docs/api.md). Every call carries the bearer token; a 401 anywhere ends the
+// The PhotoSync HTTP API (docs/api.md). Every call carries the bearer token. A 401 is answered once
+// by renewing the token (`renewToken`) and sending the request again; a 401 after that ends the
 // session through `onUnauthorized`, which sends the user back to sign-in with a message.
+// API Gateway answers its own refusals (authorizer, throttling) with `{"message": ...}`: errors are
+// read by status as well as by the contract's code. 429 (nothing was done) is retried for every
+// request, 503 for requests that may be repeated, after the wait Retry-After asks for.
 
 export class ApiError extends Error {
   constructor(status, code, message, body = null) {
@@ -12,12 +16,39 @@ export class ApiError extends Error {
 
 const STATUS_MESSAGES = {
   401: "Your session has ended. Please sign in again.",
+  403: "You are not allowed to do that.",
   404: "That item no longer exists.",
   413: "That file is too large.",
   415: "That file type is not supported.",
+  429: "PhotoSync is busy right now. Please try again in a moment.",
 };
+const CODES_BY_STATUS = { 401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "too_many_requests" };
+const REPEATABLE_METHODS = new Set(["GET", "HEAD", "PUT", "PATCH", "DELETE"]);
+const RETRIES = 3;
+const MAX_WAIT_MS = 30_000;
 
-export function createApi({ baseUrl, getToken, onUnauthorized }) {
+/** How long to wait before retry number `retry` (0-based): Retry-After when given, else backoff. */
+export function retryDelayMs(retryAfter, retry, now = Date.now()) {
+  if (retryAfter) {
+    const seconds = Number(retryAfter);
+    const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - now;
+    if (Number.isFinite(ms)) return Math.min(MAX_WAIT_MS, Math.max(0, ms));
+  }
+  const ceiling = Math.min(MAX_WAIT_MS, 500 * 2 ** retry);
+  return ceiling * (0.5 + Math.random() / 2);
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(signal.reason ?? new DOMException("Aborted", "AbortError"));
+    }, { once: true });
+  });
+}
+
+export function createApi({ baseUrl, getToken, renewToken = async () => null, onUnauthorized }) {
   function url(path, query) {
     const target = new URL(baseUrl + path);
     for (const [key, value] of Object.entries(query ?? {})) {
@@ -26,17 +57,11 @@ export function createApi({ baseUrl, getToken, onUnauthorized }) {
     return target.href;
   }
 
-  async function request(method, path, { json, query, signal } = {}) {
-    const token = getToken();
-    if (!token) {
-      onUnauthorized("Please sign in.");
-      throw new ApiError(401, "unauthorized", "Please sign in.");
-    }
+  async function send(method, path, token, { json, query, signal }) {
     const headers = { Authorization: `Bearer ${token}`, Accept: "application/json" };
     if (json !== undefined) headers["Content-Type"] = "application/json";
-    let response;
     try {
-      response = await fetch(url(path, query), {
+      return await fetch(url(path, query), {
         method,
         headers,
         body: json === undefined ? undefined : JSON.stringify(json),
@@ -47,6 +72,31 @@ export function createApi({ baseUrl, getToken, onUnauthorized }) {
       if (error.name === "AbortError") throw error;
       throw new ApiError(0, "network", "Could not reach PhotoSync. Check your connection and try again.");
     }
+  }
+
+  async function request(method, path, options = {}) {
+    let token = await getToken();
+    if (!token) {
+      onUnauthorized("Please sign in.");
+      throw new ApiError(401, "unauthorized", "Please sign in.");
+    }
+    let renewed = false;
+    let response;
+    for (let retry = 0; ; ) {
+      response = await send(method, path, token, options);
+      if (response.status === 401 && !renewed) {
+        renewed = true;
+        const fresh = await renewToken(token);
+        if (fresh) {
+          token = fresh;
+          continue;
+        }
+      }
+      const retryable = response.status === 429 || (response.status === 503 && REPEATABLE_METHODS.has(method));
+      if (!retryable || retry >= RETRIES) break;
+      await sleep(retryDelayMs(response.headers.get("Retry-After"), retry), options.signal);
+      retry += 1;
+    }
     if (response.status === 204) return null;
     let body = null;
     try {
@@ -55,8 +105,9 @@ export function createApi({ baseUrl, getToken, onUnauthorized }) {
       body = null;
     }
     if (!response.ok) {
-      const code = body?.error?.code ?? `http_${response.status}`;
-      const message = body?.error?.message || STATUS_MESSAGES[response.status] || `Request failed (HTTP ${response.status}).`;
+      const code = body?.error?.code ?? CODES_BY_STATUS[response.status] ?? `http_${response.status}`;
+      const message =
+        body?.error?.message || STATUS_MESSAGES[response.status] || body?.message || `Request failed (HTTP ${response.status}).`;
       if (response.status === 401) onUnauthorized(STATUS_MESSAGES[401]);
       throw new ApiError(response.status, code, message, body);
     }

@@ -1,5 +1,6 @@
-// Sign-in. The access token lives only in sessionStorage (gone when the tab closes) and is sent only
-// in the Authorization header: never in a URL, never logged.
+// Sign-in. The tokens live only in sessionStorage (gone when the tab closes); the access token is
+// sent only in the Authorization header, the refresh token only to the token endpoint: never in a
+// URL, never logged. An access token is renewed before it runs out, and once after a refusal.
 
 const TOKEN_KEY = "photosync.session";
 const PKCE_KEY = "photosync.pkce";
@@ -8,30 +9,94 @@ const EXPIRY_MARGIN_MS = 30_000;
 
 export class SignInError extends Error {}
 
-export function currentSession() {
+function readSession() {
   const raw = sessionStorage.getItem(TOKEN_KEY);
   if (!raw) return null;
   try {
     const session = JSON.parse(raw);
-    if (typeof session.accessToken !== "string" || Date.now() > session.expiresAt - EXPIRY_MARGIN_MS) {
-      sessionStorage.removeItem(TOKEN_KEY);
-      return null;
-    }
-    return session;
+    if (typeof session.accessToken === "string") return session;
   } catch {
+    // fall through: an unreadable session is no session
+  }
+  sessionStorage.removeItem(TOKEN_KEY);
+  return null;
+}
+
+function spent(session) {
+  return Date.now() > session.expiresAt - EXPIRY_MARGIN_MS;
+}
+
+/** The signed-in session: one whose access token is still good, or that a refresh token renews. */
+export function currentSession() {
+  const session = readSession();
+  if (session && spent(session) && !session.refreshToken) {
     sessionStorage.removeItem(TOKEN_KEY);
     return null;
   }
+  return session;
 }
 
-function storeSession(tokenResponse, email) {
+function storeSession(tokenResponse, email, previous = null) {
   if (!tokenResponse || typeof tokenResponse.access_token !== "string") {
     throw new SignInError("The sign-in service answered without an access token.");
   }
   const expiresIn = Number(tokenResponse.expires_in) || 3600;
-  const session = { accessToken: tokenResponse.access_token, expiresAt: Date.now() + expiresIn * 1000, email };
+  const session = {
+    accessToken: tokenResponse.access_token,
+    expiresAt: Date.now() + expiresIn * 1000,
+    email,
+    // Cognito answers a renewal without a new refresh token: the one we have stays valid.
+    refreshToken: tokenResponse.refresh_token ?? previous?.refreshToken ?? null,
+  };
   sessionStorage.setItem(TOKEN_KEY, JSON.stringify(session));
   return session;
+}
+
+let renewal = null;
+
+async function renew(authConfig) {
+  const session = readSession();
+  if (!session?.refreshToken || authConfig.mode === "local") return null;
+  let response;
+  try {
+    response = await fetch(authConfig.tokenUrl, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "refresh_token",
+        client_id: authConfig.clientId,
+        refresh_token: session.refreshToken,
+      }),
+    });
+  } catch {
+    return null;
+  }
+  if (!response.ok) return null;
+  return storeSession(await response.json(), session.email, session);
+}
+
+/**
+ * Renew the access token with the refresh token. Every request that finds its token spent waits
+ * for the same renewal. Resolves to the new session, or null when the session cannot be renewed.
+ */
+function renewSession(authConfig) {
+  if (!renewal) renewal = renew(authConfig).catch(() => null).finally(() => { renewal = null; });
+  return renewal;
+}
+
+/** After the server refused `refusedToken`: a newer token to try (renewed now or meanwhile), or null. */
+export async function renewAfterRefusal(authConfig, refusedToken) {
+  const session = currentSession();
+  if (session && session.accessToken !== refusedToken && !spent(session)) return session.accessToken;
+  return (await renewSession(authConfig))?.accessToken ?? null;
+}
+
+/** An access token to send now: the current one, or a renewed one when it is about to run out. */
+export async function validAccessToken(authConfig) {
+  const session = currentSession();
+  if (!session) return null;
+  if (!spent(session)) return session.accessToken;
+  return (await renewSession(authConfig))?.accessToken ?? null;
 }
 
 export function endSession() {

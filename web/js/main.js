@@ -4,7 +4,8 @@
 import { createApi } from "./api.js";
 import { AlbumPicker, AlbumsView, AlbumView } from "./albums.js";
 import {
-  completeAuthorization, currentSession, endSession, logoutRedirect, signInLocal, startAuthorization,
+  completeAuthorization, currentSession, endSession, logoutRedirect, renewAfterRefusal, signInLocal,
+  startAuthorization, validAccessToken,
 } from "./auth.js";
 import { loadConfig } from "./config.js";
 import { confirmDialog } from "./dialogs.js";
@@ -86,7 +87,8 @@ class App {
     const { signal } = this.listeners;
     this.api = createApi({
       baseUrl: config.apiBaseUrl,
-      getToken: () => currentSession()?.accessToken ?? null,
+      getToken: () => validAccessToken(config.auth),
+      renewToken: (refusedToken) => renewAfterRefusal(config.auth, refusedToken),
       // Requests still in flight from a torn-down app must not sign the next user out.
       onUnauthorized: (message) => {
         if (app === this) signOutWith(message);

@@ -32,6 +32,7 @@ from photosync.client.api import PhotoSyncClient, hash_file, safe_filename
 from photosync.client.auth import (
     Credentials,
     OAuthEndpoints,
+    RefreshingSession,
     SignInError,
     TokenStore,
     browser_login,
@@ -95,9 +96,11 @@ def _session() -> Iterator[PhotoSyncClient]:
         credentials = store.load()
     if credentials is None:
         raise _fail(f"You are not signed in: run `{_login_hint(None)}`")
-    if credentials.is_expired():
+    if credentials.is_expired() and not credentials.can_refresh:
         raise _fail(f"Your sign-in has expired: run `{_login_hint(credentials.server)}`")
-    with PhotoSyncClient(credentials.server, credentials.access_token) as client, _explained_errors(credentials.server):
+    # Renews the access token with the stored refresh token as it runs out (a long backup outlasts it).
+    session = RefreshingSession(credentials, store=store)
+    with PhotoSyncClient(credentials.server, session=session) as client, _explained_errors(credentials.server):
         yield client
 
 
@@ -167,6 +170,7 @@ def login(
     """
     server = server.rstrip("/")
     store = TokenStore()
+    endpoints = None  # the dev sign-in has no token endpoint (and no refresh token)
     with PhotoSyncClient(server) as client, _explained_errors(server):
         if email is not None:
             token = client.dev_login(email)
@@ -193,7 +197,7 @@ def login(
                 raise _fail(f"Sign-in failed: {error}") from None
         client.access_token = token.access_token
         me = client.me()
-    store.save(Credentials.from_token(server, token, email=me.email))
+    store.save(Credentials.from_token(server, token, email=me.email, endpoints=endpoints))
     _stdout().print(f"Signed in to {server} as {me.email}.", markup=False)
 
 

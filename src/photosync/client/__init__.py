@@ -4,10 +4,12 @@ Needs httpx (and PyJWT for reading token expiry); the command line's typer and r
 """
 
 from photosync.client.api import PhotoSyncClient, RetryPolicy, Timeouts
+from photosync.client.auth import RefreshingSession
 from photosync.client.errors import (
     ApiError,
     Conflict,
     FileTooLarge,
+    Forbidden,
     IntegrityError,
     InvalidRequest,
     NotFound,
@@ -15,6 +17,7 @@ from photosync.client.errors import (
     QuotaExceeded,
     ServerError,
     ServerUnreachable,
+    TooManyRequests,
     Unauthorized,
     UnsupportedMediaType,
     UploadFailed,
@@ -28,6 +31,7 @@ __all__ = [
     "DownloadLink",
     "DuplicateUpload",
     "FileTooLarge",
+    "Forbidden",
     "IntegrityError",
     "InvalidRequest",
     "Me",
@@ -37,10 +41,12 @@ __all__ = [
     "PhotoSyncClient",
     "PhotoSyncError",
     "QuotaExceeded",
+    "RefreshingSession",
     "RetryPolicy",
     "ServerError",
     "ServerUnreachable",
     "Timeouts",
+    "TooManyRequests",
     "Unauthorized",
     "UnsupportedMediaType",
     "UploadFailed",

@@ -1,9 +1,12 @@
 """Typed client for every route of the PhotoSync HTTP API (docs/api.md, version 1).
 
-Retries: a request that never reached the server (connection refused, connect timeout) is always
-retried; a request that may have reached it (read timeout, dropped connection, 5xx) is retried only
-when repeating it cannot change the outcome: reads, PUT/PATCH/DELETE, `POST /photos/lookup`,
-`POST /auth/dev/login` and `POST /albums/{id}/photos` (the API makes adding twice a no-op).
+Retries: a request that never reached the server (connection refused, connect timeout) or that
+was refused before any work (429, API Gateway's throttling included) is always retried; a request
+that may have reached it (read timeout, dropped connection, 5xx) is retried only when repeating it
+cannot change the outcome: reads, PUT/PATCH/DELETE, `POST /photos/lookup`, `POST /auth/dev/login`
+and `POST /albums/{id}/photos` (the API makes adding twice a no-op). A `Retry-After` header sets
+the wait. With a RefreshingSession the access token is renewed before it expires, and a request
+refused with 401 is sent again once with a renewed token.
 """
 
 from __future__ import annotations
@@ -16,13 +19,17 @@ import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from photosync.client.auth import RefreshingSession
 from photosync.client.errors import (
     ERRORS_BY_CODE,
+    ERRORS_BY_STATUS,
     ApiError,
     IntegrityError,
     QuotaExceeded,
@@ -58,11 +65,35 @@ class RetryPolicy:
     base_delay: float = 0.25
     max_delay: float = 8.0
     jitter: float = 0.5
+    # The longest server-requested wait (Retry-After) honoured; a longer one is cut to this.
+    max_retry_after: float = 60.0
     rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
 
     def delay(self, retry: int) -> float:
         ceiling = min(self.max_delay, self.base_delay * (2**retry))
         return ceiling * (1 - self.jitter * self.rng.random())
+
+    def wait_before(self, retry: int, response: httpx.Response | None) -> float:
+        """The server's Retry-After (seconds or an HTTP date) when it gave one, else the backoff."""
+        requested = _retry_after_seconds(response.headers.get("retry-after")) if response is not None else None
+        if requested is None:
+            return self.delay(retry)
+        return min(self.max_retry_after, requested)
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 @dataclass(frozen=True)
@@ -114,9 +145,12 @@ class PhotoSyncClient:
         retry: RetryPolicy = RetryPolicy(),
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        session: RefreshingSession | None = None,
     ) -> None:
+        """`session` (a stored sign-in with its refresh token) takes the place of `access_token`."""
         self.base_url = base_url.rstrip("/")
         self.access_token = access_token
+        self.session = session
         self.retry = retry
         self._sleep = sleep
         self._http = httpx.Client(timeout=timeouts.to_httpx(), transport=transport, follow_redirects=False)
@@ -141,9 +175,11 @@ class PhotoSyncClient:
     ) -> httpx.Response:
         """Send the request `build` makes, retrying per the policy; returns any non-5xx answer."""
         last_problem = ""
+        refused: httpx.Response | None = None
         for attempt in range(self.retry.attempts):
             if attempt:
-                self._sleep(self.retry.delay(attempt - 1))
+                self._sleep(self.retry.wait_before(attempt - 1, refused))
+            refused = None
             request = build()
             try:
                 response = self._http.send(request, stream=stream)
@@ -155,13 +191,18 @@ class PhotoSyncClient:
                 if idempotent:
                     continue
                 raise ServerUnreachable(self.base_url, last_problem) from error
+            # 429 was refused before any work, so even a non-idempotent request may go again.
+            retryable = response.status_code == 429 or (response.status_code >= 500 and idempotent)
+            if retryable and attempt + 1 < self.retry.attempts:
+                if stream:
+                    response.read()
+                    response.close()
+                last_problem, refused = f"HTTP {response.status_code}", response
+                continue
             if response.status_code >= 500:
                 if stream:
                     response.read()
                     response.close()
-                if idempotent and attempt + 1 < self.retry.attempts:
-                    last_problem = f"HTTP {response.status_code}"
-                    continue
                 raise self._error_from(response)
             return response
         raise ServerUnreachable(self.base_url, last_problem)
@@ -176,30 +217,46 @@ class PhotoSyncClient:
         idempotent: bool,
         authenticated: bool = True,
     ) -> httpx.Response:
-        headers = {"Accept": "application/json"}
-        if authenticated and self.access_token:
-            headers["Authorization"] = f"Bearer {self.access_token}"
         url = self.base_url + path
-        response = self._send(
-            lambda: self._http.build_request(method, url, json=json, params=params, headers=headers),
-            idempotent=idempotent,
-        )
-        if response.status_code >= 400:
-            raise self._error_from(response)
-        return response
+        renewed = False
+        while True:
+            headers = {"Accept": "application/json"}
+            token = self._access_token() if authenticated else None
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            response = self._send(
+                lambda: self._http.build_request(method, url, json=json, params=params, headers=headers),
+                idempotent=idempotent,
+            )
+            # A 401 did nothing on the server, so the request may go again with a renewed token.
+            if response.status_code == 401 and token and self.session and not renewed:
+                renewed = self.session.renew_after_refusal(token)
+                if renewed:
+                    continue
+            if response.status_code >= 400:
+                raise self._error_from(response)
+            return response
+
+    def _access_token(self) -> str | None:
+        return self.session.access_token() if self.session is not None else self.access_token
 
     def _error_from(self, response: httpx.Response) -> ApiError:
         code, message = None, ""
         try:
             body = response.json()
-            code = body["error"]["code"]
-            message = body["error"].get("message") or ""
-        except (ValueError, KeyError, TypeError):
+        except ValueError:
+            body = None
+        if isinstance(body, dict) and isinstance(body.get("error"), dict):
+            code = body["error"].get("code")
+            message = str(body["error"].get("message") or "")
+        elif isinstance(body, dict) and isinstance(body.get("message"), str):
+            message = body["message"]  # API Gateway's own answers (its authorizer, its throttling)
+        else:
             message = response.text[:200].strip()
         message = message or f"HTTP {response.status_code} from {response.request.url}"
         if response.status_code >= 500:
             return ServerError(f"The server failed ({response.status_code}): {message}", status=response.status_code)
-        error_class = ERRORS_BY_CODE.get(code or "")
+        error_class = ERRORS_BY_CODE.get(code or "") or ERRORS_BY_STATUS.get(response.status_code)
         if error_class is QuotaExceeded:
             return self._quota_error(message)
         if error_class is None:

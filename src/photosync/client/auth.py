@@ -15,7 +15,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
@@ -68,9 +68,20 @@ class Credentials:
     expires_at: int | None = None  # seconds since the epoch
     refresh_token: str | None = None
     email: str | None = None
+    # Where and as whom the refresh token is redeemed (the sign-in's token endpoint and client id).
+    token_url: str | None = None
+    client_id: str | None = None
 
     @classmethod
-    def from_token(cls, server: str, token: Token, *, email: str | None = None, now: float | None = None) -> Credentials:
+    def from_token(
+        cls,
+        server: str,
+        token: Token,
+        *,
+        email: str | None = None,
+        endpoints: OAuthEndpoints | None = None,
+        now: float | None = None,
+    ) -> Credentials:
         expires_at = token_expiry(token.access_token)
         if expires_at is None and token.expires_in is not None:
             expires_at = int((time.time() if now is None else now) + token.expires_in)
@@ -81,7 +92,13 @@ class Credentials:
             expires_at=expires_at,
             refresh_token=token.refresh_token,
             email=email,
+            token_url=endpoints.token_url if endpoints else None,
+            client_id=endpoints.client_id if endpoints else None,
         )
+
+    @property
+    def can_refresh(self) -> bool:
+        return bool(self.refresh_token and self.token_url and self.client_id)
 
     def is_expired(self, now: float | None = None) -> bool:
         if self.expires_at is None:
@@ -319,3 +336,87 @@ def browser_login(
     if "code" not in params:
         raise SignInError("The sign-in answer carries no authorization code")
     return exchange_code(endpoints, code=params["code"], redirect_uri=receiver.redirect_uri, code_verifier=verifier)
+
+
+def refresh_access_token(
+    token_url: str, *, client_id: str, refresh_token: str, http: httpx.Client | None = None
+) -> Token:
+    """A new access token for a refresh token (OAuth 2 `refresh_token` grant; Cognito and the local
+    identity provider return no new refresh token, so the caller keeps the one it has)."""
+    owned = http is None
+    http = http or httpx.Client(timeout=10)
+    try:
+        response = http.post(
+            token_url,
+            data={"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id},
+            headers={"Accept": "application/json"},
+        )
+    except httpx.TransportError as error:
+        raise SignInError(f"Cannot reach the token endpoint {token_url}: {error}") from error
+    finally:
+        if owned:
+            http.close()
+    if response.status_code != 200:
+        raise SignInError(f"The identity provider refused to renew the sign-in ({response.status_code}): {response.text[:200]}")
+    return Token.from_json(response.json())
+
+
+class RefreshingSession:
+    """A signed-in session that stays usable past its access token's hour: the token is renewed with
+    the refresh token shortly before it expires, and once more when the server refuses it (revoked,
+    clocks apart). Each renewal is saved to the token store. Thread-safe: threads share the renewal.
+
+    Without a refresh token (the dev sign-in) or when renewal fails, the current token is used
+    and the server's 401 says the sign-in has ended."""
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        store: TokenStore | None = None,
+        http: httpx.Client | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._credentials = credentials
+        self._store = store
+        self._http = http
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    @property
+    def credentials(self) -> Credentials:
+        return self._credentials
+
+    def access_token(self) -> str:
+        with self._lock:
+            if self._credentials.is_expired(self._clock()):
+                self._renew()
+            return self._credentials.access_token
+
+    def renew_after_refusal(self, refused_token: str | None) -> bool:
+        """After a 401 for `refused_token`: True when a newer token is there to try (once)."""
+        with self._lock:
+            if self._credentials.access_token != refused_token:
+                return True  # another thread renewed it meanwhile
+            return self._renew()
+
+    def _renew(self) -> bool:
+        old = self._credentials
+        if not old.can_refresh:
+            return False
+        assert old.refresh_token and old.token_url and old.client_id
+        try:
+            token = refresh_access_token(
+                old.token_url, client_id=old.client_id, refresh_token=old.refresh_token, http=self._http
+            )
+        except SignInError:
+            return False
+        renewed = Credentials.from_token(
+            old.server, token, email=old.email,
+            endpoints=OAuthEndpoints(authorize_url="", token_url=old.token_url, client_id=old.client_id),
+            now=self._clock(),
+        )
+        self._credentials = replace(renewed, refresh_token=token.refresh_token or old.refresh_token)
+        if self._store is not None:
+            self._store.save(self._credentials)
+        return True

@@ -36,6 +36,10 @@ class Unauthorized(ApiError):
     code = "unauthorized"
 
 
+class Forbidden(ApiError):
+    code = "forbidden"
+
+
 class NotFound(ApiError):
     code = "not_found"
 
@@ -88,6 +92,12 @@ class Conflict(ApiError):
     code = "conflict"
 
 
+class TooManyRequests(ApiError):
+    """The server (or API Gateway's throttling) kept refusing for now, through the retries."""
+
+    code = "too_many_requests"
+
+
 class ServerError(ApiError):
     """A 5xx that persisted through the retries, or an answer that does not follow the contract."""
 
@@ -109,5 +119,13 @@ class IntegrityError(PhotoSyncError):
 
 ERRORS_BY_CODE: dict[str, type[ApiError]] = {
     cls.code: cls
-    for cls in (Unauthorized, NotFound, InvalidRequest, QuotaExceeded, FileTooLarge, UnsupportedMediaType, Conflict)
+    for cls in (
+        Unauthorized, Forbidden, NotFound, InvalidRequest, QuotaExceeded, FileTooLarge, UnsupportedMediaType,
+        Conflict, TooManyRequests,
+    )
+}
+# For answers without the contract's error body: API Gateway's own 401, 403, 404 and 429 are
+# `{"message": "..."}`, and only the status says what happened.
+ERRORS_BY_STATUS: dict[int, type[ApiError]] = {
+    401: Unauthorized, 403: Forbidden, 404: NotFound, 429: TooManyRequests,
 }

@@ -86,6 +86,9 @@ def normalize_email(email: object) -> str:
     return normalized
 
 
+REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600
+
+
 class LocalIdentityProvider:
     def __init__(
         self,
@@ -137,7 +140,7 @@ class LocalIdentityProvider:
             "authorization_endpoint": f"{self.issuer}/oauth2/authorize",
             "token_endpoint": f"{self.issuer}/oauth2/token",
             "response_types_supported": ["code"],
-            "grant_types_supported": ["authorization_code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["none"],
             "scopes_supported": list(SUPPORTED_SCOPES),
@@ -204,6 +207,33 @@ class LocalIdentityProvider:
         }
         # Cognito's access-token header is exactly {"kid", "alg"}: no "typ".
         return jwt.encode(claims, self._signing_key, algorithm="RS256", headers={"kid": self._kid, "typ": None})
+
+    def _refresh_token(self, sub: str, email: str, scope: str) -> str:
+        """Like Cognito's, it outlives the access token (30 days) and only buys new access tokens:
+        the gateway refuses it as a bearer token (token_use is not "access")."""
+        now = int(self._clock())
+        claims = {
+            "sub": sub, "iss": self.issuer, "client_id": self.client_id, "token_use": "refresh",
+            "scope": scope, "email": email, "iat": now, "exp": now + REFRESH_TOKEN_TTL_SECONDS,
+            "jti": str(uuid.uuid4()),
+        }
+        return jwt.encode(claims, self._signing_key, algorithm="RS256", headers={"kid": self._kid})
+
+    def _refreshed_access_token(self, refresh_token: str, client_id: str) -> tuple[str, str]:
+        """A new access token (and its scope) for a valid refresh token; ValueError otherwise."""
+        try:
+            claims = jwt.decode(
+                refresh_token, self._signing_key.public_key(), algorithms=["RS256"], issuer=self.issuer,
+                # Expiry is checked below against the provider's own clock.
+                options={"require": ["exp", "iat", "sub", "iss"], "verify_exp": False, "verify_iat": False},
+            )
+        except jwt.PyJWTError as error:
+            raise ValueError(f"the refresh token is invalid or expired ({error})") from None
+        if claims.get("token_use") != "refresh" or claims.get("client_id") != client_id:
+            raise ValueError("this is not a refresh token of this client")
+        if claims["exp"] <= self._clock():
+            raise ValueError("the refresh token is expired: sign in again")
+        return self._access_token(claims["sub"], claims["email"], claims["scope"]), claims["scope"]
 
     def _redirect_uri_allowed(self, redirect_uri: str) -> bool:
         try:
@@ -594,8 +624,10 @@ class _AuthEndpoints:
             fields = await _form_fields(request)
         except ValueError as error:
             return _oauth_error("invalid_request", str(error))
+        if fields.get("grant_type") == "refresh_token":
+            return await self._refresh(fields)
         if fields.get("grant_type") != "authorization_code":
-            return _oauth_error("unsupported_grant_type", "only grant_type=authorization_code is supported")
+            return _oauth_error("unsupported_grant_type", "grant_type must be authorization_code or refresh_token")
         missing = [name for name in ("code", "redirect_uri", "client_id", "code_verifier") if not fields.get(name)]
         if missing:
             return _oauth_error("invalid_request", f"missing {', '.join(missing)}")
@@ -613,7 +645,23 @@ class _AuthEndpoints:
             return _oauth_error("invalid_grant", "code_verifier does not match the code_challenge")
         provider = self._provider
         access_token = await run_in_threadpool(provider._access_token, grant.sub, grant.email, grant.request.scope)
-        return _token_response(access_token, provider.token_ttl_seconds, scope=grant.request.scope)
+        refresh_token = await run_in_threadpool(provider._refresh_token, grant.sub, grant.email, grant.request.scope)
+        return _token_response(
+            access_token, provider.token_ttl_seconds, scope=grant.request.scope, refresh_token=refresh_token
+        )
+
+    async def _refresh(self, fields: Mapping[str, str]) -> Response:
+        """As Cognito: a new access token, and no new refresh token (the old one stays valid)."""
+        missing = [name for name in ("refresh_token", "client_id") if not fields.get(name)]
+        if missing:
+            return _oauth_error("invalid_request", f"missing {', '.join(missing)}")
+        try:
+            access_token, scope = await run_in_threadpool(
+                self._provider._refreshed_access_token, fields["refresh_token"], fields["client_id"]
+            )
+        except ValueError as error:
+            return _oauth_error("invalid_grant", str(error))
+        return _token_response(access_token, self._provider.token_ttl_seconds, scope=scope)
 
     def _authorization_request(self, parameters: Mapping[str, str]) -> _AuthorizationRequest:
         client_id = parameters.get("client_id", "")

@@ -19,7 +19,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from photosync.adapters.objectstore.local_disk import STORE_PATH, LocalDiskStore, SignatureError
+from photosync.adapters.objectstore.local_disk import STORE_PATH, LocalDiskStore, ObjectExists, SignatureError
 from photosync.local.events import s3_object_created_event
 from photosync.local.lambda_runtime import LocalFunction
 
@@ -75,8 +75,13 @@ class StoreEndpoints:
                 f.flush()
                 await anyio.to_thread.run_sync(os.fsync, f.fileno())
             await anyio.to_thread.run_sync(
-                lambda: self._store.commit(temp, key, sha256=ticket.sha256, content_type=ticket.content_type)
+                lambda: self._store.commit(
+                    temp, key, sha256=ticket.sha256, content_type=ticket.content_type, create_only=True
+                )
             )
+        except ObjectExists:
+            # As S3 answers a PUT with If-None-Match: * on an existing key.
+            return _error(412, "precondition_failed", "this upload link was used already: the file is stored")
         except ClientDisconnect:
             return _error(400, "invalid_request", "the upload was interrupted")
         finally:

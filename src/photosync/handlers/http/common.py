@@ -8,7 +8,6 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
@@ -16,10 +15,9 @@ from photosync.domain.errors import DomainError, Unauthorized
 from photosync.domain.model import Account, Album
 from photosync.domain.validation import parse_json_object, parse_uuid
 from photosync.handlers import environment
+from photosync.log import logger
 from photosync.services import accounts
 from photosync.services.photos import PhotoView
-
-logger = Logger(service="photosync")
 
 
 def json_response(status: int, body: Any | None = None) -> Response:
