@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 
 from PIL import Image, ImageDraw, ImageFilter
 
+from tests.support.icc import PRESS_INKS_SRGB, cmyk_profile
+
 EXIF_IFD = 0x8769
 GPS_IFD = 0x8825
 TAG_ORIENTATION = 0x0112
@@ -170,86 +172,16 @@ def make_heic(
     return buffer.getvalue()
 
 
-# A press profile's inks as they look on paper, in sRGB: nothing like the pure primaries that
-# Pillow's plain CMYK-to-RGB conversion assumes, so a test sees which of the two was used.
-PRESS_INKS_SRGB = {"cyan": (0, 158, 224), "magenta": (227, 0, 123), "yellow": (255, 237, 0), "black": (44, 42, 41)}
-
-
-def make_cmyk_profile() -> bytes:
-    """A small ICC v2 output profile for CMYK (PCS Lab) whose inks are PRESS_INKS_SRGB and mix
-    subtractively: one lut16 with two grid points per ink, as LittleCMS reads real press profiles."""
-    from PIL import ImageCms
-
-    inks = [PRESS_INKS_SRGB[name] for name in ("cyan", "magenta", "yellow", "black")]
-    corners = []
-    for index in range(16):  # the first ink varies slowest, as lut16's grid is ordered
-        present = [(index >> (3 - ink)) & 1 for ink in range(4)]
-        colour = [255.0, 255.0, 255.0]
-        for ink, used in zip(inks, present):
-            if used:
-                colour = [value * channel / 255 for value, channel in zip(colour, ink)]
-        corners.append(tuple(round(value) for value in colour))
-    srgb = Image.new("RGB", (16, 1))
-    srgb.putdata(corners)
-    lab = ImageCms.applyTransform(
-        srgb, ImageCms.buildTransform(ImageCms.createProfile("sRGB"), ImageCms.createProfile("LAB"), "RGB", "LAB")
-    )
-    # Pillow's 8-bit LAB bytes hold L in 0-255 and a, b as signed bytes; lut16's PCS encoding (ICC
-    # v2) is L * 652.8 (0-100 to 0-0xFF00) and (a + 128) * 256, where flipping the top bit adds 128.
-    clut = b"".join(
-        struct.pack(">3H", round(lightness / 255 * 100 * 652.8), (a ^ 0x80) * 256, (b ^ 0x80) * 256)
-        for lightness, a, b in struct.iter_unpack("3B", lab.tobytes())
-    )
-    identity = struct.pack(">9i", 65536, 0, 0, 0, 65536, 0, 0, 0, 65536)
-    a2b0 = (
-        b"mft2" + bytes(4) + struct.pack(">BBBx", 4, 3, 2) + identity + struct.pack(">HH", 2, 2)
-        + struct.pack(">2H", 0, 65535) * 4 + clut + struct.pack(">2H", 0, 65535) * 3
-    )
-    return _icc_profile(b"prtr", b"CMYK", b"Lab ", "PhotoSync test press CMYK", {b"A2B0": a2b0})
-
-
-def make_linear_grey_profile() -> bytes:
-    """An ICC v2 grey profile with gamma 1.0: grey level 128 is half the light, sRGB (188, 188, 188),
-    where a plain conversion that ignores the profile keeps 128."""
-    linear_curve = b"curv" + bytes(4) + struct.pack(">IH", 1, 0x0100) + bytes(2)  # one u8Fixed8 gamma: 1.0
-    return _icc_profile(b"mntr", b"GRAY", b"XYZ ", "PhotoSync test linear grey", {b"kTRC": linear_curve})
-
-
-_D50 = struct.pack(">3i", *(round(value * 65536) for value in (0.9642, 1.0, 0.8249)))
-
-
-def _icc_profile(device_class: bytes, colour_space: bytes, pcs: bytes, description: str, tags: dict[bytes, bytes]) -> bytes:
-    name = description.encode() + b"\x00"
-    all_tags = {
-        b"desc": b"desc" + bytes(4) + struct.pack(">I", len(name)) + name + bytes(4 + 4 + 2 + 1 + 67),
-        b"wtpt": b"XYZ " + bytes(4) + _D50,
-        **tags,
-    }
-    offset = 128 + 4 + 12 * len(all_tags)
-    table, payload = b"", b""
-    for signature, data in all_tags.items():
-        data += bytes(-len(data) % 4)
-        table += signature + struct.pack(">II", offset + len(payload), len(data))
-        payload += data
-    # Size, CMM, version 2.1, class, colour space, PCS; date, 'acsp', platform to rendering intent
-    # (zero); the D50 illuminant at byte 68; creator, profile id and reserved bytes (zero).
-    header = (
-        struct.pack(">I4sI4s4s4s", offset + len(payload), b"lcms", 0x02100000, device_class, colour_space, pcs)
-        + bytes(12) + b"acsp" + bytes(28) + _D50 + bytes(48)
-    )
-    assert len(header) == 128
-    return header + struct.pack(">I", len(all_tags)) + table + payload
-
-
 def make_cmyk_jpeg(width: int = 400, height: int = 300, *, profile: bool = True) -> bytes:
     """A CMYK JPEG as prepress software writes it: four ink patches side by side (cyan, magenta,
-    yellow, black, left to right), with the press profile embedded unless `profile` is False."""
+    yellow, black, left to right), with a press profile (icc.PRESS_INKS_SRGB) embedded unless
+    `profile` is False."""
     image = Image.new("CMYK", (width, height))
     draw = ImageDraw.Draw(image)
     for index, ink in enumerate(((255, 0, 0, 0), (0, 255, 0, 0), (0, 0, 255, 0), (0, 0, 0, 255))):
         draw.rectangle((index * width // 4, 0, (index + 1) * width // 4 - 1, height - 1), fill=ink)
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=95, **({"icc_profile": make_cmyk_profile()} if profile else {}))
+    image.save(buffer, "JPEG", quality=95, **({"icc_profile": cmyk_profile(PRESS_INKS_SRGB)} if profile else {}))
     return buffer.getvalue()
 
 

@@ -19,8 +19,8 @@ from photosync.adapters.media import (
     inspect_media,
     make_renditions,
 )
+from tests.support.icc import PRESS_INKS_SRGB, gray_profile
 from tests.support.images import (
-    PRESS_INKS_SRGB,
     camera_scene,
     make_bomb_png,
     make_cmyk_jpeg,
@@ -28,7 +28,6 @@ from tests.support.images import (
     make_gif,
     make_heic,
     make_jpeg,
-    make_linear_grey_profile,
     make_mp4,
     make_png,
     make_truncated_jpeg,
@@ -316,14 +315,13 @@ def _close(first: tuple[int, ...], second: tuple[int, ...], tolerance: int = 8) 
 def test_cmyk_jpeg_is_converted_through_its_profile_to_srgb() -> None:
     renditions = make_renditions(make_cmyk_jpeg(400, 300), "image/jpeg")
     assert renditions is not None
-    inks = [PRESS_INKS_SRGB[name] for name in ("cyan", "magenta", "yellow", "black")]
 
     for rendition in (renditions.thumbnail, renditions.preview):
         image = _image(rendition.data)
         assert image.mode == "RGB"
         # sRGB, which browsers assume without a profile; the CMYK profile would not fit RGB pixels.
         assert "icc_profile" not in image.info
-        assert all(_close(found, ink) for found, ink in zip(_patch_colours(image), inks)), _patch_colours(image)
+        assert all(_close(found, ink) for found, ink in zip(_patch_colours(image), PRESS_INKS_SRGB)), _patch_colours(image)
 
 
 def test_cmyk_conversion_can_fail() -> None:
@@ -333,13 +331,13 @@ def test_cmyk_conversion_can_fail() -> None:
     assert renditions is not None
     colours = _patch_colours(_image(renditions.preview.data))
     assert all(_close(found, pure) for found, pure in zip(colours, [(0, 255, 255), (255, 0, 255), (255, 255, 0), (0, 0, 0)]))
-    assert not _close(colours[0], PRESS_INKS_SRGB["cyan"])
+    assert not _close(colours[0], PRESS_INKS_SRGB[0])
 
 
 @pytest.mark.parametrize(("profile", "expected"), [(True, 188), (False, 128)], ids=["linear-grey-profile", "no-profile"])
 def test_grey_jpeg_is_converted_through_its_profile_to_srgb(profile: bool, expected: int) -> None:
     buffer = io.BytesIO()
-    options = {"icc_profile": make_linear_grey_profile()} if profile else {}
+    options = {"icc_profile": gray_profile(1.0)} if profile else {}
     Image.new("L", (640, 480), 128).save(buffer, "JPEG", quality=95, **options)
 
     renditions = make_renditions(buffer.getvalue(), "image/jpeg")

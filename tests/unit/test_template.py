@@ -510,3 +510,23 @@ def test_every_database_function_outlasts_its_database_connect_timeout(deployed:
         assert function["Properties"]["Timeout"] >= longest_connect + DATABASE_WORK_SECONDS, name
     # Cognito waits 5 seconds for a trigger, whatever the function's own timeout says.
     assert database_functions["PostConfirmationFunction"]["Properties"]["Timeout"] <= 5
+
+
+def test_the_web_client_s_policy_allows_exactly_its_own_origins(deployed: dict[str, Any], monkeypatch) -> None:
+    [policy] = resources_of_type(deployed, "AWS::CloudFront::ResponseHeadersPolicy").values()
+    headers = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    template, variables = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
+    directives = {name: values for name, *values in (part.split() for part in template.split(";") if part.strip())}
+    assert directives["script-src"] == directives["style-src"] == ["'self'"]
+    assert directives["connect-src"] == ["'self'", "${Api}", "${HostedUi}", "${Bucket}"]
+    assert directives["img-src"][:2] == directives["media-src"][:2] == ["'self'", "${Bucket}"]
+    assert directives["frame-ancestors"] == directives["object-src"] == directives["base-uri"] == ["'none'"]
+    assert "'unsafe-inline'" not in template and "'unsafe-eval'" not in template
+    # The bucket's origin is the one browsers reach it at: the host of the store's pre-signed URLs.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "k")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "s")
+    origin = S3ObjectStore("stack-photos-123456789012", region="eu-west-1").browser_origin()
+    assert origin == "https://stack-photos-123456789012.s3.eu-west-1.amazonaws.com"
+    assert variables["Bucket"] == {"Fn::Sub": "https://${AWS::StackName}-photos-${AWS::AccountId}.s3.${AWS::Region}.${AWS::URLSuffix}"}
+    assert variables["Api"] == deployed["Outputs"]["ApiUrl"]["Value"]
+    assert deployed["Outputs"]["WebSecurityHeadersPolicyId"]["Value"] == {"Ref": next(iter(resources_of_type(deployed, "AWS::CloudFront::ResponseHeadersPolicy")))}

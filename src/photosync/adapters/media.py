@@ -13,9 +13,10 @@ Decisions this module makes (the ones users notice belong in the README too):
 - Renditions keep small originals at their own size: nothing is ever upscaled.
 - The thumbnail is WebP; the preview is JPEG, or WebP when the picture is transparent. A HEIF's
   thumbnail comes from the thumbnail the camera embedded when that covers the thumbnail's size.
-- Renditions carry no EXIF (no GPS position leaks through a thumbnail); they keep the original's RGB
-  ICC profile, so wide-gamut phone photos keep their colours. CMYK and grey originals with a profile
-  are converted through it to sRGB, since such a profile cannot describe RGB pixels.
+- Renditions carry no EXIF (no GPS position leaks through a thumbnail); they keep the original's ICC
+  profile when it is an RGB one, so wide-gamut phone photos keep their colours. A CMYK or greyscale
+  profile cannot describe RGB pixels: such images are converted to sRGB through their profile
+  (LittleCMS, via Pillow's ImageCms) and the renditions carry no profile (sRGB is what that means).
 - Videos: `inspect_media` reads the movie header (`mvhd`, `tkhd`) when the bytes contain it;
   `make_renditions` returns None, because no video decoder is installed.
 """
@@ -271,41 +272,49 @@ def _decode_upright(image: Image.Image, content_type: str) -> tuple[Image.Image,
 
 
 def _to_display_colours(image: Image.Image, icc_profile: bytes | None) -> tuple[Image.Image, bytes | None]:
-    """RGB(A) pixels and the profile to embed with them.
+    """RGB(A) pixels and the ICC profile that describes them now (None: sRGB).
 
     An RGB profile (Display P3, Adobe RGB) describes the RGB renditions too and travels with them. A
-    CMYK or grey profile cannot describe RGB pixels (browsers ignore it or draw wrong colours): the
-    pixels are converted through it to sRGB, which browsers assume for an image without a profile.
-    Without a usable profile, Pillow's plain conversion is the best guess.
+    CMYK or grey profile cannot describe RGB pixels (viewers ignore it or draw wrong colours): the
+    pixels are converted through it to sRGB, which viewers assume for an image without a profile.
     """
-    if not icc_profile or _profile_colour_space(icc_profile) == b"RGB ":
+    if not icc_profile:
+        return _to_display_mode(image), None
+    colour_space = _profile_colour_space(icc_profile)
+    if colour_space == "RGB":
         return _to_display_mode(image), icc_profile
-    converted = _convert_to_srgb(image, icc_profile) if image.mode in ("CMYK", "L") else None
-    return (converted or _to_display_mode(image)), None
+    if colour_space is not None:
+        converted = _to_srgb(image, icc_profile)
+        if converted is not None:
+            return converted, None
+    # A profile that cannot be read, or does not fit the pixels, is dropped rather than embedded.
+    return _to_display_mode(image), None
 
 
-def _profile_colour_space(icc_profile: bytes) -> bytes:
-    # The data colour space signature sits at bytes 16-19 of every ICC profile's header.
-    return icc_profile[16:20]
+def _profile_colour_space(icc_profile: bytes) -> str | None:
+    from PIL import ImageCms  # LittleCMS: loaded only for images that carry a profile
+
+    try:
+        return ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)).profile.xcolor_space.strip()
+    except (OSError, ImageCms.PyCMSError):
+        return None
 
 
-def _convert_to_srgb(image: Image.Image, icc_profile: bytes) -> Image.Image | None:
-    from PIL import ImageCms  # only CMYK and grey originals need LittleCMS
+def _to_srgb(image: Image.Image, icc_profile: bytes) -> Image.Image | None:
+    from PIL import ImageCms
 
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
-        return ImageCms.profileToProfile(
-            image, source, _srgb_profile(), renderingIntent=ImageCms.Intent.PERCEPTUAL, outputMode="RGB"
-        )
-    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
-        return None  # a damaged or unsupported profile: the plain conversion follows
+        return ImageCms.profileToProfile(image, source, _srgb_profile(), outputMode="RGB")
+    except (OSError, ValueError, ImageCms.PyCMSError):
+        return None
 
 
 @cache
 def _srgb_profile() -> Any:
     from PIL import ImageCms
 
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+    return ImageCms.createProfile("sRGB")
 
 
 def _to_display_mode(image: Image.Image) -> Image.Image:

@@ -23,24 +23,31 @@ LOCAL_USER_POOL_ID = "local_photosync"
 FINALIZE_HANDLER = "photosync.handlers.finalize.handler"
 POST_CONFIRMATION_HANDLER = "photosync.handlers.post_confirmation.handler"
 CLEANUP_HANDLER = "photosync.handlers.cleanup.handler"
-WEB_CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
+
+
+def web_content_security_policy(store_origin: str | None = None) -> str:
+    """The web client's policy. The local store is this server ('self'); an S3-compatible store is
+    another origin, which receives the uploads (connect-src) and serves thumbnails, previews and
+    videos (img-src, media-src)."""
+    store = f"'self' {store_origin}" if store_origin else "'self'"
+    return (
+        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {store} blob: data:; "
+        f"media-src {store} blob:; connect-src {store}; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    )
 
 
 class _SecurityHeaders:
     """Headers every response gets unless it set its own (the store sets a stricter policy)."""
 
-    _DEFAULTS = {
-        "Content-Security-Policy": WEB_CONTENT_SECURITY_POLICY,
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "X-Frame-Options": "DENY",
-    }
-
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, content_security_policy: str) -> None:
         self.app = app
+        self._defaults = {
+            "Content-Security-Policy": content_security_policy,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "X-Frame-Options": "DENY",
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,7 +57,7 @@ class _SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in self._DEFAULTS.items():
+                for name, value in self._defaults.items():
                     headers.setdefault(name, value)
             await send(message)
 
@@ -63,6 +70,7 @@ def create_local_app(
     public_url: str,
     store: LocalDiskStore | None,
     runtime: LocalLambdaRuntime,
+    store_origin: str | None = None,
     concurrency: int,
     dev_login_allowed: bool,
     web_dir: Path | None,
@@ -86,4 +94,5 @@ def create_local_app(
     ]
     if web_dir is not None:
         routes.append(Mount("/", app=StaticFiles(directory=web_dir, html=True), name="web"))
-    return Starlette(routes=routes, middleware=[Middleware(_SecurityHeaders)])
+    policy = web_content_security_policy(store_origin)
+    return Starlette(routes=routes, middleware=[Middleware(_SecurityHeaders, content_security_policy=policy)])

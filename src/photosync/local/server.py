@@ -22,6 +22,7 @@ from photosync.adapters.postgres.connection import connect
 from photosync.adapters.postgres.migrations import apply_migrations
 from photosync.config import ConfigError, load_settings, settings
 from photosync.adapters.objectstore.local_disk import LocalDiskStore
+from photosync.handlers import environment
 from photosync.local.app import CLEANUP_HANDLER, FINALIZE_HANDLER, POST_CONFIRMATION_HANDLER, create_local_app
 from photosync.local.gateway import ROUTES
 from photosync.local.lambda_runtime import LocalLambdaRuntime
@@ -115,6 +116,7 @@ def _run(
             data_dir=data_dir,
             public_url=public_url,
             store=store,
+            store_origin=None if store is not None else environment.object_store().browser_origin(),
             runtime=runtime,
             concurrency=options.environments * 2,
             dev_login_allowed=dev_login_allowed,

@@ -82,6 +82,12 @@ class S3ObjectStore(ObjectStore):
             raise ObjectStoreError(f"the pre-signed upload URL does not sign {sorted(unsigned)}")
         return PresignedUpload(method="PUT", url=url, headers=headers, expires_at=expires_at)
 
+    def browser_origin(self) -> str:
+        """The origin (scheme://host[:port]) browsers reach this bucket at, for a web client's
+        Content-Security-Policy. Read from a pre-signed URL, so it is exactly what clients get."""
+        parts = urlsplit(self._presign("head_object", {"Bucket": self._bucket, "Key": "origin"}, 60))
+        return f"{parts.scheme}://{parts.netloc}"
+
     def presign_download(
         self,
         key: str,
