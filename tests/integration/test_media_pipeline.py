@@ -4,14 +4,15 @@ timeline and dimensions, renditions, and files that cannot be decoded."""
 from __future__ import annotations
 
 import io
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from PIL import Image
 
-from photosync.services import finalize
+from photosync.services import finalize, photos
 from tests.conftest import new_user
 from tests.integration.test_uploads import grant, object_key
-from tests.support.images import make_bomb_png, make_gif, make_heic, make_mp4, make_truncated_jpeg, make_webp
+from tests.support.images import make_bomb_png, make_gif, make_heic, make_mp4, make_png, make_truncated_jpeg, make_webp
 
 
 def finalize_upload(uow, store, owner, data: bytes, content_type: str):
@@ -23,6 +24,12 @@ def finalize_upload(uow, store, owner, data: bytes, content_type: str):
 
 def thumbnail(store, photo) -> Image.Image:
     return Image.open(io.BytesIO(store.read(photo.thumbnail_key)))
+
+
+def stored_rendition(store, key: str) -> tuple[str | None, str | None, tuple[int, int]]:
+    """(content type the store serves, format of the bytes, size) of a stored rendition."""
+    image = Image.open(io.BytesIO(store.read(key)))
+    return store.head(key).content_type, image.format, image.size
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
@@ -44,8 +51,30 @@ def test_real_iphone_heic_gets_its_date_dimensions_and_a_thumbnail(uow, store, r
     assert (photo.content_type, photo.width, photo.height) == ("image/heic", 3024, 4032)
     assert photo.taken_at is not None and photo.taken_at.date().isoformat() == "2022-02-16"
     assert photo.camera_make == "Apple"
-    image = thumbnail(store, photo)
-    assert image.format == "WEBP" and 256 <= max(image.size) <= 512 and image.size[1] > image.size[0]
+    # The grid thumbnail is the file's own embedded one (240 x 320); the preview is a JPEG.
+    assert photo.thumbnail_key.endswith(".webp") and photo.preview_key.endswith(".jpg")
+    assert stored_rendition(store, photo.thumbnail_key) == ("image/webp", "WEBP", (240, 320))
+    assert stored_rendition(store, photo.preview_key) == ("image/jpeg", "JPEG", (1512, 2016))
+
+
+@pytest.mark.parametrize(
+    ("data", "preview_type", "preview_format"),
+    [
+        pytest.param(make_png(800, 600), "image/jpeg", "JPEG", id="opaque"),
+        pytest.param(make_png(800, 600, alpha=True), "image/webp", "WEBP", id="transparent"),
+    ],
+)
+def test_each_rendition_is_stored_and_served_with_its_own_type(uow, store, data, preview_type, preview_format):
+    owner = new_user(uow)
+    _, photo = finalize_upload(uow, store, owner, data, "image/png")
+    assert stored_rendition(store, photo.thumbnail_key) == ("image/webp", "WEBP", (320, 240))
+    assert stored_rendition(store, photo.preview_key) == (preview_type, preview_format, (800, 600))
+
+    view = photos.get_photo(uow, store, owner_id=owner, photo_id=photo.id, url_ttl_seconds=900)
+
+    for url, key in ((view.thumbnail_url, photo.thumbnail_key), (view.preview_url, photo.preview_key)):
+        # The signed link declares the type the browser is sent (the local store serves it).
+        assert parse_qs(urlsplit(url).query)["type"] == [store.head(key).content_type]
 
 
 @pytest.mark.parametrize(

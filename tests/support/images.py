@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 
 from PIL import Image, ImageDraw, ImageFilter
 
+from tests.support.icc import PRESS_INKS_SRGB, cmyk_profile
+
 EXIF_IFD = 0x8769
 GPS_IFD = 0x8825
 TAG_ORIENTATION = 0x0112
@@ -155,14 +157,31 @@ def make_heic(
     model: str | None = None,
     gps: tuple[float, float] | None = None,
     quality: int = 80,
+    thumbnail_sides: tuple[int, ...] = (),
 ) -> bytes:
-    """A HEIC as a phone writes it; the orientation goes into the EXIF tag and the HEIF transform boxes."""
+    """A HEIC as a phone writes it; the orientation goes into the EXIF tag and the HEIF transform boxes,
+    which libheif applies to the embedded thumbnails (longest sides `thumbnail_sides`) as well."""
     import pillow_heif
 
     pillow_heif.register_heif_opener()
     exif = make_exif(orientation=orientation, taken_at=taken_at, offset=offset, make=make, model=model, gps=gps)
     buffer = io.BytesIO()
-    _stored_pixels(width, height, orientation).save(buffer, "HEIF", quality=quality, exif=exif.tobytes())
+    _stored_pixels(width, height, orientation).save(
+        buffer, "HEIF", quality=quality, exif=exif.tobytes(), thumbnails=list(thumbnail_sides)
+    )
+    return buffer.getvalue()
+
+
+def make_cmyk_jpeg(width: int = 400, height: int = 300, *, profile: bool = True) -> bytes:
+    """A CMYK JPEG as prepress software writes it: four ink patches side by side (cyan, magenta,
+    yellow, black, left to right), with a press profile (icc.PRESS_INKS_SRGB) embedded unless
+    `profile` is False."""
+    image = Image.new("CMYK", (width, height))
+    draw = ImageDraw.Draw(image)
+    for index, ink in enumerate(((255, 0, 0, 0), (0, 255, 0, 0), (0, 0, 255, 0), (0, 0, 0, 255))):
+        draw.rectangle((index * width // 4, 0, (index + 1) * width // 4 - 1, height - 1), fill=ink)
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=95, **({"icc_profile": cmyk_profile(PRESS_INKS_SRGB)} if profile else {}))
     return buffer.getvalue()
 
 

@@ -8,19 +8,22 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageStat
+from PIL import Image, ImageChops, ImageStat
 
 from photosync.adapters.media import (
     MAX_IMAGE_PIXELS,
+    THUMBNAIL_LONGEST_SIDE,
     MediaError,
     MediaInfo,
     Renditions,
     inspect_media,
     make_renditions,
 )
+from tests.support.icc import PRESS_INKS_SRGB, gray_profile
 from tests.support.images import (
     camera_scene,
     make_bomb_png,
+    make_cmyk_jpeg,
     make_exif,
     make_gif,
     make_heic,
@@ -59,11 +62,14 @@ def _difference(first: Image.Image, second: Image.Image) -> float:
 
 
 def _renditions(data: bytes, content_type: str) -> tuple[Image.Image, Image.Image]:
+    """Thumbnail and preview, checked to be what their content types say: a WebP thumbnail, and a
+    JPEG preview unless the picture is transparent (JPEG has no alpha channel)."""
     renditions = make_renditions(data, content_type)
     assert isinstance(renditions, Renditions)
-    assert renditions.content_type == "image/webp"
-    thumbnail, preview = _image(renditions.thumbnail), _image(renditions.preview)
-    assert thumbnail.format == preview.format == "WEBP"
+    thumbnail, preview = _image(renditions.thumbnail.data), _image(renditions.preview.data)
+    assert (renditions.thumbnail.content_type, thumbnail.format) == ("image/webp", "WEBP")
+    expected_preview = ("image/webp", "WEBP") if preview.mode == "RGBA" else ("image/jpeg", "JPEG")
+    assert (renditions.preview.content_type, preview.format) == expected_preview
     return thumbnail, preview
 
 
@@ -87,8 +93,7 @@ def test_generated_jpeg_is_displayed_upright(orientation: int, width: int, heigh
     thumbnail, preview = _renditions(data, "image/jpeg")
 
     assert (info.width, info.height) == (width, height)
-    assert max(thumbnail.size) == 384
-    assert thumbnail.size == ((384, 288) if width > height else (288, 384))
+    assert thumbnail.size == ((320, 240) if width > height else (240, 320))
     assert preview.size == (width, height)  # smaller than a preview: kept, never upscaled
     assert _difference(thumbnail, camera_scene(width, height)) < SAME_PICTURE
     assert _difference(preview, camera_scene(width, height)) < SAME_PICTURE
@@ -98,14 +103,18 @@ def test_generated_jpeg_is_displayed_upright(orientation: int, width: int, heigh
 @pytest.mark.parametrize(("scene", "displayed"), [("landscape", (600, 450)), ("portrait", (450, 600))])
 def test_real_orientation_files_look_like_orientation_1(orientation: int, scene: str, displayed: tuple[int, int]) -> None:
     data = (REAL_PHOTOS / "orientation" / f"{scene}_{orientation}.jpg").read_bytes()
-    reference, _ = _renditions((REAL_PHOTOS / "orientation" / f"{scene}_1.jpg").read_bytes(), "image/jpeg")
+    reference_thumbnail, reference_preview = _renditions(
+        (REAL_PHOTOS / "orientation" / f"{scene}_1.jpg").read_bytes(), "image/jpeg"
+    )
 
     info = inspect_media(data, "image/jpeg")
-    thumbnail, _ = _renditions(data, "image/jpeg")
+    thumbnail, preview = _renditions(data, "image/jpeg")
 
     assert (info.width, info.height) == displayed
-    assert thumbnail.size == reference.size == ((384, 288) if scene == "landscape" else (288, 384))
-    assert _difference(thumbnail, reference) < SAME_PICTURE
+    assert thumbnail.size == reference_thumbnail.size == ((320, 240) if scene == "landscape" else (240, 320))
+    assert preview.size == reference_preview.size == displayed
+    assert _difference(thumbnail, reference_thumbnail) < SAME_PICTURE
+    assert _difference(preview, reference_preview) < SAME_PICTURE
 
 
 def test_real_orientation_comparison_can_fail() -> None:
@@ -176,16 +185,20 @@ def test_nikon_with_gps() -> None:
     # 43° 28' 2.814" N, 11° 53' 6.456" E
     assert info.gps_latitude == pytest.approx(43.4674483, abs=1e-6)
     assert info.gps_longitude == pytest.approx(11.8851267, abs=1e-6)
-    assert thumbnail.size == (384, 288)
+    assert thumbnail.size == (320, 240)
     assert preview.size == (640, 480)
 
 
-def test_renditions_carry_no_exif_so_no_position() -> None:
-    data = (REAL_PHOTOS / "DSCN0010-gps.jpg").read_bytes()
-    renditions = make_renditions(data, "image/jpeg")
+@pytest.mark.parametrize(
+    ("name", "content_type"), [("DSCN0010-gps.jpg", "image/jpeg"), ("iphone_13_pro_max.HEIC", "image/heic")]
+)
+def test_renditions_carry_no_exif_so_no_position(name: str, content_type: str) -> None:
+    data = (REAL_PHOTOS / name).read_bytes()
+    assert b"Exif" in data
+    renditions = make_renditions(data, content_type)
     assert renditions is not None
-    for rendition in (renditions.thumbnail, renditions.preview):
-        assert "exif" not in _image(rendition).info
+    for rendition in (renditions.thumbnail.data, renditions.preview.data):
+        assert "exif" not in _image(rendition).info and "xmp" not in _image(rendition).info
         assert b"Exif" not in rendition and b"EXIF" not in rendition
 
 
@@ -207,12 +220,53 @@ def test_iphone_heic_metadata(iphone_heic: bytes) -> None:
 def test_iphone_heic_renditions(iphone_heic: bytes) -> None:
     thumbnail, preview = _renditions(iphone_heic, "image/heic")
 
-    assert thumbnail.size == (288, 384)
-    assert preview.size == (1440, 1920)
+    assert thumbnail.size == (240, 320)
+    # Reduced by two, 2016 px is within the preview range (1920-2048): no further resize.
+    assert preview.size == (1512, 2016)
     assert _difference(thumbnail, preview) < SAME_PICTURE
     # The phone's Display P3 profile travels with the renditions, so their colours stay right.
     original_profile = Image.open(io.BytesIO(iphone_heic)).info["icc_profile"]
     assert thumbnail.info["icc_profile"] == preview.info["icc_profile"] == original_profile
+
+
+def _mean_pixel_difference(first: Image.Image, second: Image.Image) -> float:
+    return sum(ImageStat.Stat(ImageChops.difference(first.convert("RGB"), second.convert("RGB"))).mean) / 3
+
+
+def test_iphone_heic_thumbnail_is_its_embedded_thumbnail_upright(iphone_heic: bytes) -> None:
+    import pillow_heif
+
+    thumbnail, preview = _renditions(iphone_heic, "image/heic")
+    heif = pillow_heif.open_heif(iphone_heic)[0]
+    embedded = heif.get_thumbnail(0).to_pillow()
+    scaled = heif.to_pillow().resize(embedded.size, Image.Resampling.LANCZOS)
+
+    # The phone stores its 320 px thumbnail with the image's rotation box, so it decodes upright.
+    assert embedded.size == thumbnail.size == (240, 320)
+    assert _difference(thumbnail, preview) < SAME_PICTURE
+    # Apple's thumbnail is softer than a downscale of the full image: pixel by pixel the rendition
+    # is that thumbnail re-encoded (about 4 of 255 apart), not the full image scaled (about 11).
+    assert _mean_pixel_difference(thumbnail, embedded) < _mean_pixel_difference(thumbnail, scaled) / 2
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_heic_thumbnail_from_an_embedded_thumbnail_is_upright(orientation: int) -> None:
+    data = make_heic(800, 600, orientation=orientation, thumbnail_sides=(THUMBNAIL_LONGEST_SIDE,))
+
+    thumbnail, preview = _renditions(data, "image/heic")
+
+    assert thumbnail.size == (320, 240)
+    assert preview.size == (800, 600)
+    assert _difference(thumbnail, camera_scene(800, 600)) < SAME_PICTURE
+
+
+def test_heic_with_a_too_small_embedded_thumbnail_is_scaled_from_the_image() -> None:
+    data = make_heic(800, 600, orientation=6, thumbnail_sides=(128,))
+
+    thumbnail, _ = _renditions(data, "image/heic")
+
+    assert thumbnail.size == (320, 240)
+    assert _difference(thumbnail, camera_scene(800, 600)) < SAME_PICTURE
 
 
 # --- other formats and sizes ----------------------------------------------------------------------
@@ -234,7 +288,7 @@ def test_other_formats_get_dimensions_and_renditions(content_type: str, data: by
 
     assert (info.content_type, info.width, info.height) == (content_type, 800, 600)
     assert info.taken_at is None
-    assert thumbnail.size == (384, 288)
+    assert thumbnail.size == (320, 240)
     assert preview.size == (800, 600)
     # For the animated GIF this is its first frame: the later ones are inverted.
     assert _difference(thumbnail, camera_scene(800, 600)) < SAME_PICTURE
@@ -242,9 +296,57 @@ def test_other_formats_get_dimensions_and_renditions(content_type: str, data: by
 
 @pytest.mark.parametrize(("content_type", "data"), [("image/png", make_png(500, 400, alpha=True)), ("image/webp", make_webp(500, 400, alpha=True))])
 def test_transparency_is_kept(content_type: str, data: bytes) -> None:
-    thumbnail, _ = _renditions(data, content_type)
-    assert thumbnail.mode == "RGBA"
-    assert thumbnail.getextrema()[3][0] < 200
+    thumbnail, preview = _renditions(data, content_type)
+    for rendition in (thumbnail, preview):
+        assert rendition.mode == "RGBA" and rendition.format == "WEBP"
+        assert rendition.getextrema()[3][0] < 200
+
+
+def _patch_colours(image: Image.Image) -> list[tuple[int, ...]]:
+    """The colour in the middle of each of make_cmyk_jpeg's four ink patches."""
+    width, height = image.size
+    return [image.convert("RGB").getpixel((width * (2 * index + 1) // 8, height // 2)) for index in range(4)]
+
+
+def _close(first: tuple[int, ...], second: tuple[int, ...], tolerance: int = 8) -> bool:
+    return all(abs(a - b) <= tolerance for a, b in zip(first, second))
+
+
+def test_cmyk_jpeg_is_converted_through_its_profile_to_srgb() -> None:
+    renditions = make_renditions(make_cmyk_jpeg(400, 300), "image/jpeg")
+    assert renditions is not None
+
+    for rendition in (renditions.thumbnail, renditions.preview):
+        image = _image(rendition.data)
+        assert image.mode == "RGB"
+        # sRGB, which browsers assume without a profile; the CMYK profile would not fit RGB pixels.
+        assert "icc_profile" not in image.info
+        assert all(_close(found, ink) for found, ink in zip(_patch_colours(image), PRESS_INKS_SRGB)), _patch_colours(image)
+
+
+def test_cmyk_conversion_can_fail() -> None:
+    # Without its profile the same file gets Pillow's plain conversion: pure primaries, far from the
+    # press inks the profile describes.
+    renditions = make_renditions(make_cmyk_jpeg(400, 300, profile=False), "image/jpeg")
+    assert renditions is not None
+    colours = _patch_colours(_image(renditions.preview.data))
+    assert all(_close(found, pure) for found, pure in zip(colours, [(0, 255, 255), (255, 0, 255), (255, 255, 0), (0, 0, 0)]))
+    assert not _close(colours[0], PRESS_INKS_SRGB[0])
+
+
+@pytest.mark.parametrize(("profile", "expected"), [(True, 188), (False, 128)], ids=["linear-grey-profile", "no-profile"])
+def test_grey_jpeg_is_converted_through_its_profile_to_srgb(profile: bool, expected: int) -> None:
+    buffer = io.BytesIO()
+    options = {"icc_profile": gray_profile(1.0)} if profile else {}
+    Image.new("L", (640, 480), 128).save(buffer, "JPEG", quality=95, **options)
+
+    renditions = make_renditions(buffer.getvalue(), "image/jpeg")
+
+    assert renditions is not None
+    for rendition in (renditions.thumbnail, renditions.preview):
+        image = _image(rendition.data)
+        assert image.mode == "RGB" and "icc_profile" not in image.info
+        assert _close(image.getpixel((100, 100)), (expected,) * 3, tolerance=3)
 
 
 def test_sixteen_bit_greyscale_png_is_scaled_not_clipped() -> None:
@@ -264,6 +366,8 @@ def test_sixteen_bit_greyscale_png_is_scaled_not_clipped() -> None:
         (3900, 2600, (1950, 1300)),
         # Half scale would be smaller than a preview: decoded in full and scaled to 1920.
         (3000, 2000, (1920, 1280)),
+        # Half scale (2100 px) is beyond the preview range: scaled from there to 1920.
+        (2800, 4200, (1280, 1920)),
     ],
 )
 def test_large_photo_gets_bounded_renditions(width: int, height: int, preview_size: tuple[int, int]) -> None:
@@ -271,9 +375,10 @@ def test_large_photo_gets_bounded_renditions(width: int, height: int, preview_si
 
     thumbnail, preview = _renditions(data, "image/jpeg")
 
-    assert 256 <= max(thumbnail.size) <= 512
-    assert 1440 <= max(preview.size) <= 2048
-    assert thumbnail.size == (384, 256)
+    # The contract's ranges (api.md): thumbnail 200-512 px, preview 1280-2048 px on the longest side.
+    assert 200 <= max(thumbnail.size) <= 512
+    assert 1280 <= max(preview.size) <= 2048
+    assert max(thumbnail.size) == 320
     assert preview.size == preview_size
     assert _difference(preview, camera_scene(width, height)) < SAME_PICTURE
 

@@ -18,8 +18,8 @@ def photo(mode: str, colour, profile: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def rendition_profile_space(webp: bytes) -> str | None:
-    profile = Image.open(io.BytesIO(webp)).info.get("icc_profile")
+def rendition_profile_space(rendition: bytes) -> str | None:
+    profile = Image.open(io.BytesIO(rendition)).info.get("icc_profile")
     if not profile:
         return None
     return ImageCms.ImageCmsProfile(io.BytesIO(profile)).profile.xcolor_space.strip()
@@ -36,10 +36,10 @@ def rendition_profile_space(webp: bytes) -> str | None:
 def test_cmyk_and_grey_photos_are_converted_to_srgb_through_their_profile(mode, colour, profile, expected_rgb):
     made = media.make_renditions(photo(mode, colour, profile), "image/jpeg")
 
-    for webp in (made.thumbnail, made.preview):
-        image = Image.open(io.BytesIO(webp))
+    for rendition in (made.thumbnail.data, made.preview.data):
+        image = Image.open(io.BytesIO(rendition))
         assert image.mode == "RGB"
-        assert rendition_profile_space(webp) is None  # plain sRGB, not a profile for other pixels
+        assert rendition_profile_space(rendition) is None  # plain sRGB, not a profile for other pixels
         pixel = image.convert("RGB").getpixel((10, 10))
         assert all(abs(got - want) <= 6 for got, want in zip(pixel, expected_rgb)), pixel
 
@@ -47,9 +47,9 @@ def test_cmyk_and_grey_photos_are_converted_to_srgb_through_their_profile(mode, 
 def test_an_rgb_profile_is_kept():
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     made = media.make_renditions(photo("RGB", (200, 30, 40), srgb), "image/jpeg")
-    assert rendition_profile_space(made.thumbnail) == "RGB"
+    assert rendition_profile_space(made.thumbnail.data) == rendition_profile_space(made.preview.data) == "RGB"
 
 
 def test_an_unreadable_profile_is_dropped_not_embedded():
     made = media.make_renditions(photo("RGB", (200, 30, 40), b"not an icc profile" * 10), "image/jpeg")
-    assert Image.open(io.BytesIO(made.preview)).info.get("icc_profile") is None
+    assert Image.open(io.BytesIO(made.preview.data)).info.get("icc_profile") is None

@@ -11,6 +11,8 @@ Decisions this module makes (the ones users notice belong in the README too):
   those, not the EXIF tag, authoritative. So a HEIF image is never turned by its EXIF orientation,
   whatever pillow-heif does with the tag (current versions reset it to 1).
 - Renditions keep small originals at their own size: nothing is ever upscaled.
+- The thumbnail is WebP; the preview is JPEG, or WebP when the picture is transparent. A HEIF's
+  thumbnail comes from the thumbnail the camera embedded when that covers the thumbnail's size.
 - Renditions carry no EXIF (no GPS position leaks through a thumbnail); they keep the original's ICC
   profile when it is an RGB one, so wide-gamut phone photos keep their colours. A CMYK or greyscale
   profile cannot describe RGB pixels: such images are converted to sRGB through their profile
@@ -31,7 +33,7 @@ from datetime import datetime, timedelta, timezone
 from functools import cache
 from typing import Any, Iterator
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from photosync.domain.media_types import VIDEO_TYPES
 
@@ -39,18 +41,24 @@ from photosync.domain.media_types import VIDEO_TYPES
 MAX_IMAGE_PIXELS = 200_000_000
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 
-THUMBNAIL_LONGEST_SIDE = 384
-# Images up to PREVIEW_MAX_LONGEST_SIDE are their own preview; larger ones are scaled to
-# PREVIEW_LONGEST_SIDE. A 12 MP JPEG decoded at half scale (2000 x 1500) thus needs no resize at all.
+# Sizes and encoders, chosen by measuring (bench/bench_renditions.py, bench/RESULTS.md):
+# - The thumbnail fills a grid cell: 320 px on the longest side (Immich: 250 px on the shortest, 333
+#   px for a 4:3 photo), WebP, which keeps transparency and is a quarter smaller than JPEG quality 80
+#   at this size (13 kB against 19 kB for the iPhone photo), for about 15 ms of CPU. 320 px is also what iPhones embed in every HEIC, so the
+#   grid needs no HEVC decode of the full picture.
+# - The preview fills a screen: longest side PREVIEW_LONGEST_SIDE, or anything up to
+#   PREVIEW_MAX_LONGEST_SIDE that costs no resize (a 12 MP JPEG decoded at half scale, 2000 x 1500; a
+#   12 MP HEIC reduced by two, 1512 x 2016). JPEG quality 80 as Immich does: at this size libjpeg-turbo
+#   encodes in a twentieth of libwebp's time (35 ms against 0.6 s for the iPhone photo's preview).
+#   Only a preview with transparency is WebP, which JPEG cannot carry.
+THUMBNAIL_LONGEST_SIDE = 320
+THUMBNAIL_QUALITY = 75
+THUMBNAIL_WEBP_METHOD = 4  # libwebp's effort 0-6: the default, cheap at 320 px
 PREVIEW_LONGEST_SIDE = 1920
 PREVIEW_MAX_LONGEST_SIDE = 2048
-RENDITION_CONTENT_TYPE = "image/webp"
-THUMBNAIL_QUALITY = 75
 PREVIEW_QUALITY = 80
-# libwebp's effort level (0-6). The preview has 25 times the pixels of the thumbnail: at level 2 it
-# encodes in less than half the time of the default level 4, for files about 3% larger (the iPhone
-# test photo's preview: 0.7 s and 443 kB against 1.5 s and 433 kB).
-THUMBNAIL_WEBP_METHOD = 4
+# For transparent previews only: effort 2 encodes in less than half the time of the default 4, for
+# files about 3% larger.
 PREVIEW_WEBP_METHOD = 2
 
 # Each sniffed type is opened only by its own decoder: a file never reaches a parser it was not
@@ -88,6 +96,17 @@ _TAG_OFFSET_TIME_ORIGINAL = 0x9011
 _TAG_SUBSEC_TIME_ORIGINAL = 0x9291
 _GPS_LATITUDE_REF, _GPS_LATITUDE, _GPS_LONGITUDE_REF, _GPS_LONGITUDE = 1, 2, 3, 4
 _SWAPPING_ORIENTATIONS = frozenset({5, 6, 7, 8})
+# What turns pixels stored with EXIF orientation N upright (the same table as ImageOps.exif_transpose,
+# which also rewrites the EXIF block of its copy: renditions carry none, so that is work saved).
+_UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 _MAX_TEXT_LENGTH = 128
 
 _EXIF_DATETIME = re.compile(r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
@@ -111,10 +130,15 @@ class MediaInfo:
 
 
 @dataclass(frozen=True)
+class Rendition:
+    data: bytes
+    content_type: str  # "image/webp" or "image/jpeg": each rendition has its own
+
+
+@dataclass(frozen=True)
 class Renditions:
-    thumbnail: bytes  # longest side THUMBNAIL_LONGEST_SIDE, or the original's if smaller
-    preview: bytes  # longest side at most PREVIEW_MAX_LONGEST_SIDE, never larger than the original
-    content_type: str
+    thumbnail: Rendition  # longest side THUMBNAIL_LONGEST_SIDE, or the original's if smaller
+    preview: Rendition  # longest side at most PREVIEW_MAX_LONGEST_SIDE, never larger than the original
 
 
 def inspect_media(data: bytes, content_type: str) -> MediaInfo:
@@ -146,31 +170,57 @@ def inspect_media(data: bytes, content_type: str) -> MediaInfo:
 
 
 def make_renditions(data: bytes, content_type: str) -> Renditions | None:
-    """An upright WebP thumbnail and preview of an image; None for videos.
+    """An upright WebP thumbnail and an upright JPEG (WebP if transparent) preview; None for videos.
 
-    Raises MediaError when the image cannot be decoded completely (truncated, corrupt, too large).
+    The original is decoded once, at the smallest scale that still covers the preview; the thumbnail
+    is scaled from the preview, or for HEIF taken from the file's embedded thumbnail when that is
+    large enough. Raises MediaError when the image cannot be decoded completely (truncated, corrupt,
+    too large).
     """
     if content_type in VIDEO_TYPES:
         return None
     with _open_image(data, content_type) as image:
-        upright, icc_profile = _decode_upright(image, content_type)
-        preview = _fit(upright, PREVIEW_LONGEST_SIDE, PREVIEW_MAX_LONGEST_SIDE)
-        thumbnail = _fit(preview, THUMBNAIL_LONGEST_SIDE, THUMBNAIL_LONGEST_SIDE)
-        return Renditions(
-            thumbnail=_encode_webp(thumbnail, THUMBNAIL_QUALITY, THUMBNAIL_WEBP_METHOD, icc_profile),
-            preview=_encode_webp(preview, PREVIEW_QUALITY, PREVIEW_WEBP_METHOD, icc_profile),
-            content_type=RENDITION_CONTENT_TYPE,
-        )
+        full_size = image.size
+        decoded, icc_profile = _decode_upright(image, content_type)
+        preview = _fit(decoded, PREVIEW_LONGEST_SIDE, PREVIEW_MAX_LONGEST_SIDE)
+    embedded = _embedded_heif_thumbnail(data, full_size) if content_type in _HEIF_TYPES else None
+    thumbnail = _fit(embedded or preview, THUMBNAIL_LONGEST_SIDE, THUMBNAIL_LONGEST_SIDE)
+    return Renditions(
+        thumbnail=_encode_webp(thumbnail, THUMBNAIL_QUALITY, THUMBNAIL_WEBP_METHOD, icc_profile),
+        preview=(
+            _encode_webp(preview, PREVIEW_QUALITY, PREVIEW_WEBP_METHOD, icc_profile)
+            if preview.mode == "RGBA"
+            else _encode_jpeg(preview, PREVIEW_QUALITY, icc_profile)
+        ),
+    )
 
 
 @cache
 def _register_heif_opener() -> None:
     # Imported on the first HEIF file only: its native library adds about 0.3 s to a cold start that
-    # JPEG-only invocations should not pay. Embedded thumbnails and depth/auxiliary images are never
-    # used, so they are not parsed.
+    # JPEG-only invocations should not pay. Embedded thumbnails are read (the grid's thumbnail comes
+    # from one); depth and auxiliary images are never used, so they are not parsed.
     import pillow_heif
 
-    pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+    pillow_heif.register_heif_opener(thumbnails=True, depth_images=False, aux_images=False)
+
+
+def _embedded_heif_thumbnail(data: bytes, full_size: tuple[int, int]) -> Image.Image | None:
+    """The HEIF's own thumbnail if one covers THUMBNAIL_LONGEST_SIDE, decoded upright; else None.
+
+    pillow-heif's `draft` picks only a thumbnail that is a scaled copy of the image (same aspect
+    ratio, crop, rotation, mirroring and colour profile), and libheif applies its transform boxes
+    while decoding it, as for the image itself. A thumbnail that cannot be decoded is no loss: the
+    caller scales the preview instead.
+    """
+    with _open_image(data, "image/heif") as image:
+        if image.draft(None, _fitted_size(full_size, THUMBNAIL_LONGEST_SIDE)) is None:
+            return None
+        try:
+            image.load()
+        except _DECODE_ERRORS:
+            return None
+        return _to_display_colours(image, image.info.get("icc_profile"))[0]
 
 
 def _open_image(data: bytes, content_type: str) -> Image.Image:
@@ -202,8 +252,8 @@ def _too_large_message(name: str) -> str:
 
 
 def _decode_upright(image: Image.Image, content_type: str) -> tuple[Image.Image, bytes | None]:
-    """The image decoded (first frame of an animation), turned upright, in RGB or RGBA, and the ICC
-    profile that describes its pixels now (None: sRGB)."""
+    """The image decoded (first frame of an animation), turned upright, in RGB or RGBA, with the ICC
+    profile its pixels are in now (None: sRGB)."""
     if content_type == "image/jpeg":
         # Decode at the smallest DCT scale (1/2, 1/4, 1/8) that still covers the preview: a 12 MP
         # photo is decoded at 3 MP, which is four times less memory and work.
@@ -216,19 +266,29 @@ def _decode_upright(image: Image.Image, content_type: str) -> tuple[Image.Image,
         raise MediaError(
             f"The {_FORMAT_NAMES[content_type]} image is truncated or corrupt and cannot be decoded."
         ) from None
-    upright = image if content_type in _HEIF_TYPES else ImageOps.exif_transpose(image)
-    icc_profile = image.info.get("icc_profile")
+    turn = None if content_type in _HEIF_TYPES else _UPRIGHT.get(_orientation(_read_exif(image)))
+    upright = image.transpose(turn) if turn is not None else image
+    return _to_display_colours(upright, image.info.get("icc_profile"))
+
+
+def _to_display_colours(image: Image.Image, icc_profile: bytes | None) -> tuple[Image.Image, bytes | None]:
+    """RGB(A) pixels and the ICC profile that describes them now (None: sRGB).
+
+    An RGB profile (Display P3, Adobe RGB) describes the RGB renditions too and travels with them. A
+    CMYK or grey profile cannot describe RGB pixels (viewers ignore it or draw wrong colours): the
+    pixels are converted through it to sRGB, which viewers assume for an image without a profile.
+    """
     if not icc_profile:
-        return _to_display_mode(upright), None
+        return _to_display_mode(image), None
     colour_space = _profile_colour_space(icc_profile)
     if colour_space == "RGB":
-        return _to_display_mode(upright), icc_profile
+        return _to_display_mode(image), icc_profile
     if colour_space is not None:
-        converted = _to_srgb(upright, icc_profile)
+        converted = _to_srgb(image, icc_profile)
         if converted is not None:
             return converted, None
     # A profile that cannot be read, or does not fit the pixels, is dropped rather than embedded.
-    return _to_display_mode(upright), None
+    return _to_display_mode(image), None
 
 
 def _profile_colour_space(icc_profile: bytes) -> str | None:
@@ -275,22 +335,37 @@ def _fitted_size(size: tuple[int, int], longest_side: int) -> tuple[int, int]:
 
 
 def _fit(image: Image.Image, longest_side: int, keep_up_to: int) -> Image.Image:
-    """The image scaled to `longest_side`, unless its longest side is at most `keep_up_to` already."""
+    """The image scaled to `longest_side`, unless its longest side is at most `keep_up_to` already.
+
+    A whole-factor box reduction that lands between the two is taken as it is: the 12 MP iPhone
+    photo reduced by two (1512 x 2016, 60 ms) needs no Lanczos pass over 12 MP (0.6 s).
+    """
     if max(image.size) <= keep_up_to:
         return image
+    factor = max(image.size) // longest_side
+    if factor >= 2 and max(image.size) // factor <= keep_up_to:
+        return image.reduce(factor)
     # reducing_gap 2 (what Image.thumbnail uses) shrinks by whole factors with a box filter first and
     # leaves the last factor of two or more to Lanczos: three times faster than Lanczos alone for a
     # thumbnail, with no visible difference.
     return image.resize(_fitted_size(image.size, longest_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
-def _encode_webp(image: Image.Image, quality: int, method: int, icc_profile: bytes | None) -> bytes:
-    buffer = io.BytesIO()
-    options: dict[str, Any] = {"quality": quality, "method": method}
+def _encode_webp(image: Image.Image, quality: int, method: int, icc_profile: bytes | None) -> Rendition:
+    return _encode(image, "WEBP", "image/webp", icc_profile, quality=quality, method=method)
+
+
+def _encode_jpeg(image: Image.Image, quality: int, icc_profile: bytes | None) -> Rendition:
+    return _encode(image, "JPEG", "image/jpeg", icc_profile, quality=quality)
+
+
+def _encode(image: Image.Image, format: str, content_type: str, icc_profile: bytes | None, **options: Any) -> Rendition:
+    # Nothing but the pixels and the colour profile: Pillow writes EXIF (GPS position) only when asked.
     if icc_profile:
         options["icc_profile"] = icc_profile
-    image.save(buffer, "WEBP", **options)
-    return buffer.getvalue()
+    buffer = io.BytesIO()
+    image.save(buffer, format, **options)
+    return Rendition(buffer.getvalue(), content_type)
 
 
 # --- EXIF -----------------------------------------------------------------------------------------

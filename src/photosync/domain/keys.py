@@ -13,12 +13,25 @@ def original_key(owner_id: uuid.UUID, upload_id: uuid.UUID) -> str:
     return f"{ORIGINALS_PREFIX}{owner_id}/{upload_id}"
 
 
-def thumbnail_key(owner_id: uuid.UUID, photo_id: uuid.UUID) -> str:
-    return f"{THUMBNAILS_PREFIX}{owner_id}/{photo_id}.webp"
+# A rendition's key names its format, so the URL that serves it declares the right type; keys written
+# before previews became JPEG end in .webp and stay correct.
+_RENDITION_EXTENSIONS = {"image/webp": ".webp", "image/jpeg": ".jpg"}
 
 
-def preview_key(owner_id: uuid.UUID, photo_id: uuid.UUID) -> str:
-    return f"{PREVIEWS_PREFIX}{owner_id}/{photo_id}.webp"
+def thumbnail_key(owner_id: uuid.UUID, photo_id: uuid.UUID, content_type: str) -> str:
+    return f"{THUMBNAILS_PREFIX}{owner_id}/{photo_id}{_RENDITION_EXTENSIONS[content_type]}"
+
+
+def preview_key(owner_id: uuid.UUID, photo_id: uuid.UUID, content_type: str) -> str:
+    return f"{PREVIEWS_PREFIX}{owner_id}/{photo_id}{_RENDITION_EXTENSIONS[content_type]}"
+
+
+def rendition_content_type(key: str) -> str:
+    """The media type of the rendition stored under `key`."""
+    for content_type, extension in _RENDITION_EXTENSIONS.items():
+        if key.endswith(extension):
+            return content_type
+    raise ValueError(f"{key!r} is not a rendition key")
 
 
 def parse_original_key(key: str) -> tuple[uuid.UUID, uuid.UUID] | None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from photosync.adapters.objectstore import ObjectStore, PresignedDownload
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
+from photosync.domain import keys
 from photosync.domain.cursor import TimelinePosition, decode_cursor, encode_cursor
 from photosync.domain.errors import NotFound
 from photosync.domain.model import Photo
@@ -39,7 +40,9 @@ def _view(store: ObjectStore, photo: Photo, url_ttl_seconds: int) -> PhotoView:
     def url(key: str | None) -> str | None:
         if key is None:
             return None
-        return store.presign_download(key, expires_in=url_ttl_seconds, content_type="image/webp").url
+        return store.presign_download(
+            key, expires_in=url_ttl_seconds, content_type=keys.rendition_content_type(key)
+        ).url
 
     return PhotoView(photo, url(photo.thumbnail_key), url(photo.preview_key))
 

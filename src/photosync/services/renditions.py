@@ -58,11 +58,15 @@ def render(
         return Rendered("failed")
     if made is None:
         return Rendered("none")
-    rendered = Rendered("ready", keys.thumbnail_key(owner_id, photo_id), keys.preview_key(owner_id, photo_id))
+    rendered = Rendered(
+        "ready",
+        keys.thumbnail_key(owner_id, photo_id, made.thumbnail.content_type),
+        keys.preview_key(owner_id, photo_id, made.preview.content_type),
+    )
     stored: list[str] = []
     try:
-        for key, content in ((rendered.thumbnail_key, made.thumbnail), (rendered.preview_key, made.preview)):
-            store.put(key, content, content_type=made.content_type)
+        for key, rendition in ((rendered.thumbnail_key, made.thumbnail), (rendered.preview_key, made.preview)):
+            store.put(key, rendition.data, content_type=rendition.content_type)
             stored.append(key)
     except Exception as error:  # noqa: BLE001 - the sweep retries; the photo itself is safe
         logger.warning("storing renditions failed", extra={"photo_id": str(photo_id), "error": str(error)})
