@@ -10,7 +10,8 @@ A store for a test: `S3ObjectStore(s3_bucket, region=moto_s3_server.region,
 endpoint_url=moto_s3_server.endpoint_url)`; the same three values are what `PHOTOSYNC_S3_BUCKET`,
 `AWS_REGION` and `PHOTOSYNC_S3_ENDPOINT_URL` need for a full-flow test through the services.
 
-moto checks no signature, expiry or checksum: a test that a bad upload is refused cannot rely on it.
+moto checks no signature, expiry or checksum: a test that a bad upload is refused cannot rely on it
+(tests/support/localstack_server.py is an S3 that checks them).
 """
 
 from __future__ import annotations
@@ -65,8 +66,15 @@ def moto_s3_server() -> Iterator[MotoS3]:
 
 @pytest.fixture
 def aws_test_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY_ID)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", TEST_SECRET_ACCESS_KEY)
+    use_only_these_credentials(monkeypatch, tmp_path, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY)
+
+
+def use_only_these_credentials(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, access_key_id: str, secret_access_key: str
+) -> None:
+    """Fake credentials in the environment, and no profile, config file or endpoint of the machine."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret_access_key)
     monkeypatch.setenv("AWS_DEFAULT_REGION", TEST_REGION)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
