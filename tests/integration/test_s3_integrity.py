@@ -5,7 +5,7 @@ checksum, as AWS does.
 
 First a request that must fail proves the server checks at all; then each way a client could try to
 store something other than what it declared: other bytes, another length, a changed header, an
-expired URL. Each is refused by S3 and
+expired URL, and the same URL used again once the original is stored. Each is refused by S3 and
 leaves the stored object as it was (or absent).
 """
 
@@ -109,3 +109,15 @@ def test_an_expired_url_is_refused(store: S3ObjectStore) -> None:
     assert_refused(send(grant, JPEG_LIKE), 403, "AccessDenied")
     assert store.head(KEY) is None
 
+
+def test_a_url_used_again_cannot_overwrite_the_stored_original(store: S3ObjectStore) -> None:
+    grant = grant_for(store, JPEG_LIKE)
+    assert send(grant, JPEG_LIKE).status_code == 200
+    stored = store.head(KEY)
+
+    # The same grant again, byte for byte (a replayed or leaked URL within its lifetime): S3 must not
+    # replace the original that finalize has checked and charged for, nor announce it again.
+    again = send(grant, JPEG_LIKE)
+
+    assert again.status_code == 412, (again.status_code, again.text)
+    assert store.head(KEY) == stored
