@@ -8,7 +8,7 @@ It runs from its own virtual environment, `.venv-localstack/` (`make test` creat
 tests/support/localstack-requirements.txt), in a process the session starts on a free port and stops.
 
 Fixtures (listed in tests/conftest.py's `pytest_plugins`):
-- `localstack_s3` (session): the running server; `.endpoint_url`, `.region`, `.client()`, `.create_bucket()`.
+- `localstack_s3` (session): the running server, an `S3Endpoint` (`.endpoint_url`, `.client()`, `.create_bucket()`).
 - `localstack_credentials`: the credentials LocalStack signs with, in the environment, so the store's
   own boto3 client signs as a real client would.
 """
@@ -19,23 +19,18 @@ import os
 import signal
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import boto3
 import httpx
 import pytest
-from botocore.config import Config
 
-from tests.support.moto_server import use_only_these_credentials
+from tests.support.moto_server import S3Endpoint, use_only_these_credentials
 from tests.support.server import free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCALSTACK_PYTHON = REPO_ROOT / ".venv-localstack" / "bin" / "python"
-REGION = "us-east-1"  # other regions need a CreateBucketConfiguration
 ACCESS_KEY_ID = "photosync-test"
 SECRET_ACCESS_KEY = "test"  # LocalStack's default: with any other, even untampered URLs are refused
 # Loading the S3 provider takes a few seconds on an idle machine, far longer on a busy one.
@@ -44,25 +39,9 @@ STOP_TIMEOUT_SECONDS = 30
 
 
 @dataclass(frozen=True)
-class LocalStackS3:
-    endpoint_url: str
-    region: str = REGION
-
-    def client(self) -> Any:
-        """A boto3 client for the test's own set-up and inspection (not the code under test)."""
-        return boto3.client(
-            "s3",
-            region_name=self.region,
-            endpoint_url=self.endpoint_url,
-            aws_access_key_id=ACCESS_KEY_ID,
-            aws_secret_access_key=SECRET_ACCESS_KEY,
-            config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-        )
-
-    def create_bucket(self) -> str:
-        name = f"photosync-test-{uuid.uuid4().hex[:20]}"
-        self.client().create_bucket(Bucket=name)
-        return name
+class LocalStackS3(S3Endpoint):
+    access_key_id: str = ACCESS_KEY_ID
+    secret_access_key: str = SECRET_ACCESS_KEY
 
 
 def _environment(root: Path, port: int) -> dict[str, str]:

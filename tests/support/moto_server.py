@@ -26,15 +26,19 @@ import pytest
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
-TEST_REGION = "us-east-1"
+TEST_REGION = "us-east-1"  # elsewhere CreateBucket needs a CreateBucketConfiguration
 TEST_ACCESS_KEY_ID = "testing-access-key"
 TEST_SECRET_ACCESS_KEY = "testing-secret-key"
 
 
 @dataclass(frozen=True)
-class MotoS3:
+class S3Endpoint:
+    """An S3 server on loopback, and the credentials it takes."""
+
     endpoint_url: str
-    region: str
+    region: str = TEST_REGION
+    access_key_id: str = TEST_ACCESS_KEY_ID
+    secret_access_key: str = TEST_SECRET_ACCESS_KEY
 
     def client(self) -> Any:
         """A boto3 S3 client for the test's own setup and inspection (not the code under test)."""
@@ -42,8 +46,8 @@ class MotoS3:
             "s3",
             region_name=self.region,
             endpoint_url=self.endpoint_url,
-            aws_access_key_id=TEST_ACCESS_KEY_ID,
-            aws_secret_access_key=TEST_SECRET_ACCESS_KEY,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
             config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
         )
 
@@ -51,6 +55,10 @@ class MotoS3:
         name = f"photosync-test-{uuid.uuid4().hex[:20]}"
         self.client().create_bucket(Bucket=name)
         return name
+
+
+class MotoS3(S3Endpoint):
+    """moto's S3 server: takes any credentials, checks no signature."""
 
 
 @pytest.fixture(scope="session")
