@@ -100,7 +100,7 @@ def before_generate_body(context: schemathesis.HookContext, strategy: st.SearchS
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def contract_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     process = start_server(
         tmp_path_factory.mktemp("contract") / "data", env={"PHOTOSYNC_DEFAULT_QUOTA_BYTES": str(UNEXHAUSTIBLE_QUOTA)}
     )
@@ -109,9 +109,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture(scope="module")
-def signed_in_user(server: ServerProcess) -> ApiUser:
+def signed_in_user(contract_server: ServerProcess) -> ApiUser:
     """A user with a few photos, so album operations can be given ids that exist."""
-    user = ApiUser(server.base_url)
+    user = ApiUser(contract_server.base_url)
     owned_photo_ids[:] = [
         user.upload(make_png(16 + n, 16), filename=f"seed-{n}.png", content_type="image/png")
         for n in range(SEEDED_PHOTOS)
@@ -120,8 +120,8 @@ def signed_in_user(server: ServerProcess) -> ApiUser:
 
 
 @pytest.fixture(scope="module")
-def call_kwargs(server: ServerProcess, signed_in_user: ApiUser) -> dict:
-    return {"base_url": server.base_url, "headers": {"Authorization": f"Bearer {signed_in_user.token}"}}
+def call_kwargs(contract_server: ServerProcess, signed_in_user: ApiUser) -> dict:
+    return {"base_url": contract_server.base_url, "headers": {"Authorization": f"Bearer {signed_in_user.token}"}}
 
 
 @schema.parametrize()
