@@ -5,8 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# LocalStack's S3 for the S3 integrity tests, in a venv of its own (large, and pinned apart).
+LOCALSTACK_VENV := .venv-localstack
+LOCALSTACK_REQUIREMENTS := tests/support/localstack-requirements.txt
+LOCALSTACK_STAMP := $(LOCALSTACK_VENV)/.installed-$(shell cat $(LOCALSTACK_REQUIREMENTS) | cksum | cut -d' ' -f1)
 
-.PHONY: run test setup clean
+.PHONY: run test setup localstack clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +24,21 @@ setup: $(STAMP)
 	@if [ "$$(id -u)" = 0 ] && ! command -v setfacl >/dev/null; then \
 	  apt-get install -y -qq --no-install-recommends acl || { apt-get update -qq && apt-get install -y -qq --no-install-recommends acl; }; fi
 
+$(LOCALSTACK_STAMP): $(LOCALSTACK_REQUIREMENTS)
+	$(PYTHON) -m venv $(LOCALSTACK_VENV)
+	$(LOCALSTACK_VENV)/bin/pip install --quiet --upgrade pip
+	$(LOCALSTACK_VENV)/bin/pip install --quiet -r $(LOCALSTACK_REQUIREMENTS)
+	rm -f $(LOCALSTACK_VENV)/.installed-*
+	touch $@
+
+localstack: $(LOCALSTACK_STAMP)
+
 run: setup
 	$(BIN)/photosync serve $(ARGS)
 
-test: setup
+test: setup localstack
 	$(BIN)/python tools/ensure_chromium.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) photosync-data test-artifacts
+	rm -rf $(VENV) $(LOCALSTACK_VENV) photosync-data test-artifacts

@@ -1,6 +1,7 @@
 """The S3 object store against moto's S3 server over real HTTP.
 
-moto checks no signature, expiry or checksum, so nothing here claims that S3 refuses a bad upload.
+moto checks no signature, expiry or checksum, so nothing here claims that S3 refuses a bad upload:
+tests/integration/test_s3_integrity.py proves that against LocalStack's S3, which checks them.
 What is proven: the pre-signed PUT binds size, type and checksum in its signature (read from the URL
 itself), the returned headers are exactly what makes the upload work, and `head()` reports the
 stored object's real size and SHA-256, which is what finalize compares with the grant.

@@ -10,7 +10,8 @@ A store for a test: `S3ObjectStore(s3_bucket, region=moto_s3_server.region,
 endpoint_url=moto_s3_server.endpoint_url)`; the same three values are what `PHOTOSYNC_S3_BUCKET`,
 `AWS_REGION` and `PHOTOSYNC_S3_ENDPOINT_URL` need for a full-flow test through the services.
 
-moto checks no signature, expiry or checksum: a test that a bad upload is refused cannot rely on it.
+moto checks no signature, expiry or checksum: a test that a bad upload is refused cannot rely on it
+(tests/support/localstack_server.py is an S3 that checks them).
 """
 
 from __future__ import annotations
@@ -25,15 +26,19 @@ import pytest
 from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
-TEST_REGION = "us-east-1"
+TEST_REGION = "us-east-1"  # elsewhere CreateBucket needs a CreateBucketConfiguration
 TEST_ACCESS_KEY_ID = "testing-access-key"
 TEST_SECRET_ACCESS_KEY = "testing-secret-key"
 
 
 @dataclass(frozen=True)
-class MotoS3:
+class S3Endpoint:
+    """An S3 server on loopback, and the credentials it takes."""
+
     endpoint_url: str
-    region: str
+    region: str = TEST_REGION
+    access_key_id: str = TEST_ACCESS_KEY_ID
+    secret_access_key: str = TEST_SECRET_ACCESS_KEY
 
     def client(self) -> Any:
         """A boto3 S3 client for the test's own setup and inspection (not the code under test)."""
@@ -41,8 +46,8 @@ class MotoS3:
             "s3",
             region_name=self.region,
             endpoint_url=self.endpoint_url,
-            aws_access_key_id=TEST_ACCESS_KEY_ID,
-            aws_secret_access_key=TEST_SECRET_ACCESS_KEY,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
             config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
         )
 
@@ -50,6 +55,10 @@ class MotoS3:
         name = f"photosync-test-{uuid.uuid4().hex[:20]}"
         self.client().create_bucket(Bucket=name)
         return name
+
+
+class MotoS3(S3Endpoint):
+    """moto's S3 server: takes any credentials, checks no signature."""
 
 
 @pytest.fixture(scope="session")
@@ -65,8 +74,15 @@ def moto_s3_server() -> Iterator[MotoS3]:
 
 @pytest.fixture
 def aws_test_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", TEST_ACCESS_KEY_ID)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", TEST_SECRET_ACCESS_KEY)
+    use_only_these_credentials(monkeypatch, tmp_path, TEST_ACCESS_KEY_ID, TEST_SECRET_ACCESS_KEY)
+
+
+def use_only_these_credentials(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, access_key_id: str, secret_access_key: str
+) -> None:
+    """Fake credentials in the environment, and no profile, config file or endpoint of the machine."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret_access_key)
     monkeypatch.setenv("AWS_DEFAULT_REGION", TEST_REGION)
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
