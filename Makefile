@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# Test processes: most tests wait on servers, PostgreSQL and a browser, so two share two cores well.
+# Each process keeps a test file's tests together (their fixtures start servers once per file).
+TEST_WORKERS ?= 2
 
 .PHONY: run test setup clean
 
@@ -25,7 +28,7 @@ run: setup
 
 test: setup
 	$(BIN)/python tools/ensure_chromium.py
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) photosync-data test-artifacts
