@@ -9,6 +9,9 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 LOCALSTACK_VENV := .venv-localstack
 LOCALSTACK_REQUIREMENTS := tests/support/localstack-requirements.txt
 LOCALSTACK_STAMP := $(LOCALSTACK_VENV)/.installed-$(shell cat $(LOCALSTACK_REQUIREMENTS) | cksum | cut -d' ' -f1)
+# Test processes: most tests wait on servers, PostgreSQL and a browser, so two share two cores well.
+# Each process keeps a test file's tests together (their fixtures start servers once per file).
+TEST_WORKERS ?= 2
 
 .PHONY: run test setup localstack clean
 
@@ -38,7 +41,7 @@ run: setup
 
 test: setup localstack
 	$(BIN)/python tools/ensure_chromium.py
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(LOCALSTACK_VENV) photosync-data test-artifacts
