@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
+import time
+
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from photosync import observability
 from photosync.handlers import environment
 from photosync.services import cleanup
 
-logger = Logger(service="photosync")
 
-
-@logger.inject_lambda_context
+@observability.instrumented(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
+    started = time.perf_counter()
     report = cleanup.run_cleanup(
         environment.unit_of_work(), environment.object_store(),
         pending_ttl_seconds=environment.config().pending_ttl_seconds,
     )
+    observability.sweep_finished(report, time.perf_counter() - started)
     return report.__dict__

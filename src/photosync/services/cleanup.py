@@ -28,6 +28,7 @@ class CleanupReport:
     finalized: int = 0
     deleted_objects: int = 0
     renditions_retried: int = 0
+    renditions_failed: int = 0
     tombstones_purged: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -83,4 +84,7 @@ def _drain_outbox(uow: UnitOfWork, store: ObjectStore, report: CleanupReport) ->
 
 def _retry_renditions(uow: UnitOfWork, store: ObjectStore, uploaded_before: datetime, report: CleanupReport) -> None:
     for photo in uow.photos.awaiting_renditions(uploaded_before=uploaded_before, limit=RENDITION_RETRY_BATCH):
-        report.renditions_retried += renditions.retry_pending(uow, store, photo)
+        if renditions.retry_pending(uow, store, photo):
+            report.renditions_retried += 1
+        else:
+            report.renditions_failed += 1

@@ -14,9 +14,18 @@ import threading
 import psycopg
 from psycopg.rows import dict_row
 
+from photosync import observability
 from photosync.config import Settings, settings
 
 _environment = threading.local()
+
+
+class TracedCursor(psycopg.Cursor):
+    """Each statement a subsegment of the function's X-Ray trace (`connection.execute` included,
+    which goes through the connection's cursor factory)."""
+
+    def execute(self, query, params=None, **options):  # type: ignore[no-untyped-def]
+        return observability.traced_sql(lambda: super(TracedCursor, self).execute(query, params, **options), query)
 
 
 def connect(config: Settings | None = None) -> psycopg.Connection:
@@ -27,6 +36,7 @@ def connect(config: Settings | None = None) -> psycopg.Connection:
         autocommit=True,
         prepare_threshold=None,
         row_factory=dict_row,
+        cursor_factory=TracedCursor,
         connect_timeout=10,
         application_name="photosync",
     )
