@@ -65,7 +65,7 @@ def traced_sql(statement: Callable[[], Any], query: Any) -> Any:
 
 def _count(name: str, value: int = 1) -> None:
     if value:
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+        metrics.add_metric(name=name, unit=METRICS[name], value=value)
 
 
 def upload_granted() -> None:
@@ -76,11 +76,18 @@ def quota_refused() -> None:
     _count("QuotaRefusals")
 
 
-# Every metric the functions emit (the dashboard in infra/template.yaml shows each one).
-METRIC_NAMES = (
-    "UploadsGranted", "QuotaRefusals", "UploadsFinalized", "UploadsRejected", "OrphansRemoved",
-    "UploadsReleased", "RenditionsMade", "RenditionsFailed", "SweepDuration",
-)
+# Every metric the functions emit, with its unit (the dashboard in infra/template.yaml shows each).
+METRICS = {
+    **{
+        name: MetricUnit.Count
+        for name in (
+            "UploadsGranted", "QuotaRefusals", "UploadsFinalized", "UploadsRejected", "OrphansRemoved",
+            "UploadsReleased", "RenditionsMade", "RenditionsFailed",
+        )
+    },
+    "SweepDuration": MetricUnit.Milliseconds,
+}
+METRIC_NAMES = tuple(METRICS)
 
 # What each finalize outcome counts as; the others (duplicates, repeats) are not failures or work.
 _FINALIZE_METRICS = {"finalized": "UploadsFinalized", "rejected": "UploadsRejected", "orphan": "OrphansRemoved"}
@@ -95,7 +102,7 @@ def finalize_outcome(result: "FinalizeResult") -> None:
 
 
 def sweep_finished(report: "CleanupReport", seconds: float) -> None:
-    metrics.add_metric(name="SweepDuration", unit=MetricUnit.Milliseconds, value=round(seconds * 1000, 1))
+    metrics.add_metric(name="SweepDuration", unit=METRICS["SweepDuration"], value=round(seconds * 1000, 1))
     _count("UploadsFinalized", report.finalized)
     _count("UploadsReleased", report.released)
     _count("RenditionsMade", report.renditions_retried)
