@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -27,9 +28,13 @@ NAMESPACE = "PhotoSync"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-# botocore only: SQL statements are traced by the PostgreSQL adapter (the SDK's psycopg patch sees
-# cursors, not the `connection.execute` the repositories use).
-tracer = Tracer(service=SERVICE, patch_modules=["botocore"])
+# Tracing happens in Lambda only (Powertools and the X-Ray SDK both go by LAMBDA_TASK_ROOT). Elsewhere
+# (the local runtime, the tests, the CLI) there is no Tracer at all: outside Lambda the X-Ray recorder
+# builds two botocore X-Ray clients on import, for centralized sampling (aws-xray-sdk-python#311),
+# a few hundred milliseconds per process for nothing. botocore is patched only: SQL statements are
+# traced by the PostgreSQL adapter (the SDK's psycopg patch sees cursors, not the
+# `connection.execute` the repositories use).
+tracer: Tracer | None = Tracer(service=SERVICE, patch_modules=["botocore"]) if os.getenv("LAMBDA_TASK_ROOT") else None
 
 
 def instrumented(correlation_id_path: str | None = None) -> Callable[[Callable], Callable]:
@@ -46,16 +51,15 @@ def instrumented(correlation_id_path: str | None = None) -> Callable[[Callable],
                 if metrics.metric_set:
                     metrics.flush_metrics()
 
-        return logger.inject_lambda_context(correlation_id_path=correlation_id_path)(
-            tracer.capture_lambda_handler(with_metrics, capture_response=False)
-        )
+        traced = tracer.capture_lambda_handler(with_metrics, capture_response=False) if tracer else with_metrics
+        return logger.inject_lambda_context(correlation_id_path=correlation_id_path)(traced)
 
     return decorate
 
 
 def traced_sql(statement: Callable[[], Any], query: Any) -> Any:
     """Runs a SQL statement as a subsegment of the current trace (directly when tracing is off)."""
-    if tracer.disabled:
+    if tracer is None or tracer.disabled:
         return statement()
     with tracer.provider.in_subsegment("postgresql") as subsegment:
         subsegment.namespace = "remote"
