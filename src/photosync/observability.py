@@ -4,8 +4,8 @@ handlers (or an adapter, for traces) hand them to the functions below.
 
 In Lambda the EMF documents printed at the end of each invocation become CloudWatch metrics; the
 local runtime collects the same documents and serves them at `/metrics`. Tracing is on only inside
-Lambda (Powertools turns it off anywhere else), and records each AWS call (botocore) and each SQL
-statement (the PostgreSQL adapter) as a subsegment.
+Lambda, and records each AWS call (botocore) and each SQL statement (the PostgreSQL adapter) as a
+subsegment.
 """
 
 from __future__ import annotations
@@ -25,6 +25,22 @@ if TYPE_CHECKING:
 
 SERVICE = "photosync"
 NAMESPACE = "PhotoSync"
+
+# Every metric the functions emit, with its unit (the dashboard in infra/template.yaml shows each).
+METRICS = {
+    **{
+        name: MetricUnit.Count
+        for name in (
+            "UploadsGranted", "QuotaRefusals", "UploadsFinalized", "UploadsRejected", "OrphansRemoved",
+            "UploadsReleased", "RenditionsMade", "RenditionsFailed",
+        )
+    },
+    "SweepDuration": MetricUnit.Milliseconds,
+}
+METRIC_NAMES = tuple(METRICS)
+
+# How an EMF document starts: Powertools prints it as compact JSON with its `_aws` directive first.
+EMF_PREFIX = '{"_aws":'
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
@@ -80,19 +96,6 @@ def quota_refused() -> None:
     _count("QuotaRefusals")
 
 
-# Every metric the functions emit, with its unit (the dashboard in infra/template.yaml shows each).
-METRICS = {
-    **{
-        name: MetricUnit.Count
-        for name in (
-            "UploadsGranted", "QuotaRefusals", "UploadsFinalized", "UploadsRejected", "OrphansRemoved",
-            "UploadsReleased", "RenditionsMade", "RenditionsFailed",
-        )
-    },
-    "SweepDuration": MetricUnit.Milliseconds,
-}
-METRIC_NAMES = tuple(METRICS)
-
 # What each finalize outcome counts as; the others (duplicates, repeats) are not failures or work.
 _FINALIZE_METRICS = {"finalized": "UploadsFinalized", "rejected": "UploadsRejected", "orphan": "OrphansRemoved"}
 _RENDITION_METRICS = {"ready": "RenditionsMade", "failed": "RenditionsFailed", "pending": "RenditionsFailed"}
@@ -115,4 +118,4 @@ def sweep_finished(report: "CleanupReport", seconds: float) -> None:
 
 def emf_documents(lines: list[str]) -> list[dict[str, Any]]:
     """The EMF documents among printed lines (what CloudWatch picks out of a function's output)."""
-    return [json.loads(line) for line in lines if line.startswith('{"_aws":')]
+    return [json.loads(line) for line in lines if line.startswith(EMF_PREFIX)]

@@ -26,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from photosync.local.metrics import LocalMetrics
+from photosync.observability import EMF_PREFIX
 
 
 class LocalLambdaContext:
@@ -50,7 +51,7 @@ class EnvironmentCrashed(RuntimeError):
 
 
 class _MetricDocuments(io.TextIOBase):
-    """This environment's stdout: EMF documents (one JSON line starting `{"_aws":`) are kept for the
+    """This environment's stdout: EMF documents (one JSON line starting `EMF_PREFIX`) are kept for the
     runtime, as Lambda takes them out of a function's output; everything else is printed."""
 
     def __init__(self, out: Any) -> None:
@@ -61,7 +62,7 @@ class _MetricDocuments(io.TextIOBase):
     def write(self, text: str) -> int:
         *complete, self._line = (self._line + text).split("\n")
         for line in complete:
-            if line.startswith('{"_aws":'):
+            if line.startswith(EMF_PREFIX):
                 self.documents.append(line)
             else:
                 self._out.write(line + "\n")
