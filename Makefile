@@ -5,6 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# checkov (policy as code on infra/template.yaml) lives in a venv of its own: it pins boto3 and
+# packaging to old versions, which must not become the versions the project is tested with.
+TOOLS := .venv-tools
+CHECKOV_SPEC := checkov>=3.2,<4
+TOOLS_STAMP := $(TOOLS)/.installed-$(shell echo '$(CHECKOV_SPEC)' | cksum | cut -d' ' -f1)
 
 .PHONY: run test setup clean
 
@@ -15,14 +20,21 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+$(TOOLS_STAMP):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --upgrade pip
+	$(TOOLS)/bin/pip install --quiet '$(CHECKOV_SPEC)'
+	rm -f $(TOOLS)/.installed-*
+	touch $@
+
 setup: $(STAMP)
 
 run: setup
 	$(BIN)/photosync serve $(ARGS)
 
-test: setup
+test: setup $(TOOLS_STAMP)
 	$(BIN)/python tools/ensure_chromium.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) photosync-data test-artifacts
+	rm -rf $(VENV) $(TOOLS) photosync-data test-artifacts
