@@ -16,8 +16,10 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+
+from photosync.log import logger
 
 if TYPE_CHECKING:
     from photosync.services.cleanup import CleanupReport
@@ -42,7 +44,6 @@ METRIC_NAMES = tuple(METRICS)
 # How an EMF document starts: Powertools prints it as compact JSON with its `_aws` directive first.
 EMF_PREFIX = '{"_aws":'
 
-logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 # Tracing happens in Lambda only (Powertools and the X-Ray SDK both go by LAMBDA_TASK_ROOT). Elsewhere
 # (the local runtime, the tests, the CLI) there is no Tracer at all: outside Lambda the X-Ray recorder

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photosync import observability
 from photosync.handlers import environment
-from photosync.observability import logger
+from photosync.log import logger
 from photosync.services import finalize
 
 # S3's own request id for the PUT that created the object: it ties the logs to S3's records.

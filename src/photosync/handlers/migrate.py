@@ -15,7 +15,8 @@ from typing import Any
 from photosync import observability
 from photosync.adapters.postgres.connection import connect
 from photosync.adapters.postgres.migrations import apply_migrations
-from photosync.observability import logger
+from photosync.log import logger
+
 
 # Stable, so an Update never replaces the resource (which would send a Delete for the old one).
 PHYSICAL_RESOURCE_ID = "photosync-database-migrations"

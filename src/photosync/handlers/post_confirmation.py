@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photosync import observability
 from photosync.handlers import environment
-from photosync.observability import logger
+from photosync.log import logger
 from photosync.services import accounts
 
 

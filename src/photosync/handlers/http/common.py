@@ -3,6 +3,7 @@ caller taken from the JWT authorizer's claims, and the JSON shapes of the resour
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from datetime import datetime, timezone
@@ -13,11 +14,11 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.logging import correlation_paths
 
 from photosync import observability
-from photosync.domain.errors import DomainError, Unauthorized
+from photosync.domain.errors import DomainError, Unauthorized, error_body
 from photosync.domain.model import Account, Album
 from photosync.domain.validation import parse_json_object, parse_uuid
 from photosync.handlers import environment
-from photosync.observability import logger
+from photosync.log import logger
 from photosync.services import accounts
 from photosync.services.photos import PhotoView
 
@@ -35,10 +36,6 @@ def json_response(status: int, body: Any | None = None) -> Response:
         body=json.dumps(body, separators=(",", ":")),
         headers={"Cache-Control": "no-store"},
     )
-
-
-def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, **details}}
 
 
 def create_app(router: Router) -> APIGatewayHttpResolver:
@@ -79,7 +76,11 @@ def caller_id(router: Router) -> uuid.UUID:
 
 
 def json_body(router: Router) -> dict[str, Any]:
-    return parse_json_object(router.current_event.decoded_body)
+    event = router.current_event
+    # Not `decoded_body`: it decodes a base64 body as UTF-8 and raises on bytes that are not, which
+    # is the client's mistake for parse_json_object to answer.
+    body = base64.b64decode(event.body or "") if event.is_base64_encoded else event.body
+    return parse_json_object(body)
 
 
 def path_uuid(value: str, what: str) -> uuid.UUID:
