@@ -12,6 +12,11 @@ LOCALSTACK_STAMP := $(LOCALSTACK_VENV)/.installed-$(shell cat $(LOCALSTACK_REQUI
 # Test processes: most tests wait on servers, PostgreSQL and a browser, so two share two cores well.
 # Each process keeps a test file's tests together (their fixtures start servers once per file).
 TEST_WORKERS ?= 2
+# checkov (policy as code on infra/template.yaml) lives in a venv of its own: it pins boto3 and
+# packaging to old versions, which must not become the versions the project is tested with.
+TOOLS := .venv-tools
+CHECKOV_SPEC := checkov>=3.2,<4
+TOOLS_STAMP := $(TOOLS)/.installed-$(shell echo '$(CHECKOV_SPEC)' | cksum | cut -d' ' -f1)
 
 .PHONY: run test setup localstack clean
 
@@ -20,6 +25,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	rm -f $(VENV)/.installed-*
+	touch $@
+
+$(TOOLS_STAMP):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --upgrade pip
+	$(TOOLS)/bin/pip install --quiet '$(CHECKOV_SPEC)'
+	rm -f $(TOOLS)/.installed-*
 	touch $@
 
 setup: $(STAMP)
@@ -39,9 +51,9 @@ localstack: $(LOCALSTACK_STAMP)
 run: setup
 	$(BIN)/photosync serve $(ARGS)
 
-test: setup localstack
+test: setup localstack $(TOOLS_STAMP)
 	$(BIN)/python tools/ensure_chromium.py
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) $(LOCALSTACK_VENV) photosync-data test-artifacts
+	rm -rf $(VENV) $(LOCALSTACK_VENV) $(TOOLS) photosync-data test-artifacts

@@ -509,7 +509,11 @@ def test_function_environment_is_what_the_settings_read(deployed: dict[str, Any]
 
 
 def test_every_function_logs_to_its_own_group_with_retention(deployed: dict[str, Any]) -> None:
-    groups = resources_of_type(deployed, "AWS::Logs::LogGroup")
+    groups = {
+        name: group
+        for name, group in resources_of_type(deployed, "AWS::Logs::LogGroup").items()
+        if group["Properties"]["LogGroupName"]["Fn::Sub"].startswith("/aws/lambda/")
+    }
     used = []
     for name, function in functions(deployed).items():
         group = function["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]

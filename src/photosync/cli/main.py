@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from photosync.cli import client_commands
+from photosync.cli import admin_commands, client_commands
 
 app = typer.Typer(
     name="photosync",
@@ -92,3 +92,4 @@ def migrate(
 
 
 client_commands.register(app)
+app.add_typer(admin_commands.app, name="admin")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
+from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from photosync import observability
 from photosync.handlers import environment
-from photosync.log import logger
 from photosync.services import cleanup
 
 # The share of the remaining time kept back: the slowest single step of the sweep (finalizing a
@@ -14,9 +17,10 @@ from photosync.services import cleanup
 SAFETY_SHARE = 0.2
 
 
-@logger.inject_lambda_context
+@observability.instrumented(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
+    started = time.perf_counter()
     deadline = cleanup.Deadline.after(context.get_remaining_time_in_millis() / 1000 * (1 - SAFETY_SHARE))
     config = environment.config()
     report = cleanup.run_cleanup(
@@ -24,4 +28,5 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
         pending_ttl_seconds=config.pending_ttl_seconds, trash_retention_days=config.trash_retention_days,
         change_log_retention_days=config.change_log_retention_days, deadline=deadline,
     )
+    observability.sweep_finished(report, time.perf_counter() - started)
     return report.__dict__

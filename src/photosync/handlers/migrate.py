@@ -12,6 +12,7 @@ import threading
 import urllib.request
 from typing import Any
 
+from photosync import observability
 from photosync.adapters.postgres.connection import connect
 from photosync.adapters.postgres.migrations import apply_migrations
 from photosync.log import logger
@@ -62,7 +63,7 @@ class _Responder:
             logger.info("answered CloudFormation", status=status, http_status=response.status)
 
 
-@logger.inject_lambda_context
+@observability.instrumented()
 def handler(event: dict[str, Any], context: Any) -> None:
     responder = _Responder(event, getattr(context, "log_stream_name", "unknown"))
     seconds_left = context.get_remaining_time_in_millis() / 1000 - _TIMEOUT_MARGIN_SECONDS

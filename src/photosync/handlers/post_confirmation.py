@@ -8,12 +8,13 @@ from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import PostConfirmationTriggerEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from photosync import observability
 from photosync.handlers import environment
 from photosync.log import logger
 from photosync.services import accounts
 
 
-@logger.inject_lambda_context
+@observability.instrumented()
 @event_source(data_class=PostConfirmationTriggerEvent)
 def handler(event: PostConfirmationTriggerEvent, context: LambdaContext) -> dict:
     attributes = event.request.user_attributes

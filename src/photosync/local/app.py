@@ -7,7 +7,8 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.datastructures import MutableHeaders
-from starlette.responses import RedirectResponse
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,6 +19,7 @@ from photosync.local.events import post_confirmation_event
 from photosync.local.gateway import ROUTES, LocalGateway
 from photosync.local.identity import LocalIdentityProvider
 from photosync.local.lambda_runtime import LocalLambdaRuntime
+from photosync.local.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from photosync.local.sign_in import DevSignIn, sign_in_routes
 from photosync.local.store_endpoints import StoreEndpoints
 
@@ -90,8 +92,13 @@ def create_local_app(
             post_confirmation_event(user_pool_id=LOCAL_USER_POOL_ID, client_id=identity.client_id, sub=sub, email=email)
         )
 
+    def metrics(_: Request) -> Response:
+        # What CloudWatch would show from the functions' EMF output, for a Prometheus scraper.
+        return Response(runtime.metrics.render(), media_type=METRICS_CONTENT_TYPE)
+
     api_paths = sorted({key.split(" ", 1)[1] for keys in ROUTES.values() for key in keys})
     routes: list[BaseRoute] = [
+        Route("/metrics", metrics, methods=["GET"]),
         *sign_in_routes(identity, on_first_sign_in=provision, dev_sign_in=dev_sign_in),
         *(StoreEndpoints(store, finalize).routes() if store is not None else []),
         *(Route(path, gateway.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]) for path in api_paths),

@@ -5,19 +5,28 @@ of every module and its own database connection, which handles one event at a ti
 for later events. `LocalLambdaRuntime` keeps a pool of such environments as worker processes. That
 isolation is not a nicety: Powertools keeps the current event in a class attribute, so two events
 handled at once in one process would see each other's requests.
+
+Like Lambda, the runtime reads the metric documents (CloudWatch EMF) a handler prints: each
+environment hands them back with the result, and the runtime adds them to `metrics`, which
+`photosync serve` exposes at `/metrics`.
 """
 
 from __future__ import annotations
 
 import importlib
+import io
 import multiprocessing
 import os
+import sys
 import threading
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
+
+from photosync.local.metrics import LocalMetrics
+from photosync.observability import EMF_PREFIX
 
 
 class LocalLambdaContext:
@@ -41,10 +50,47 @@ class EnvironmentCrashed(RuntimeError):
     """The execution environment died while handling the event (as a Lambda runtime can)."""
 
 
-def _handle_in_environment(function_name: str, handler: str, event: dict[str, Any]) -> Any:
+class _MetricDocuments(io.TextIOBase):
+    """This environment's stdout: EMF documents (one JSON line starting `EMF_PREFIX`) are kept for the
+    runtime, as Lambda takes them out of a function's output; everything else is printed."""
+
+    def __init__(self, out: Any) -> None:
+        self._out = out
+        self._line = ""
+        self.documents: list[str] = []
+
+    def write(self, text: str) -> int:
+        *complete, self._line = (self._line + text).split("\n")
+        for line in complete:
+            if line.startswith(EMF_PREFIX):
+                self.documents.append(line)
+            else:
+                self._out.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+    def take(self) -> list[str]:
+        taken, self.documents = self.documents, []
+        return taken
+
+
+def _handle_in_environment(function_name: str, handler: str, event: dict[str, Any]) -> tuple[Any, list[str]]:
     module_name, attribute = handler.rsplit(".", 1)
     function = getattr(importlib.import_module(module_name), attribute)
-    return function(event, LocalLambdaContext(function_name))
+    stdout = sys.stdout
+    try:
+        return function(event, LocalLambdaContext(function_name)), stdout.take()
+    except Exception as error:
+        # A failed invocation's metrics count too (as in Lambda); they travel with the error.
+        error.metric_documents = stdout.take()  # type: ignore[attr-defined]
+        raise
+
+
+def _start_environment(server_pid: int) -> None:
+    sys.stdout = _MetricDocuments(sys.stdout)
+    _exit_with_the_server(server_pid)
 
 
 def _exit_with_the_server(server_pid: int) -> None:
@@ -68,6 +114,7 @@ class LocalLambdaRuntime:
     def __init__(self, *, environments: int) -> None:
         self._environments = environments
         self._lock = threading.Lock()
+        self.metrics = LocalMetrics()
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -76,7 +123,7 @@ class LocalLambdaRuntime:
         return ProcessPoolExecutor(
             max_workers=self._environments,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=_exit_with_the_server,
+            initializer=_start_environment,
             initargs=(os.getpid(),),
         )
 
@@ -92,7 +139,7 @@ class LocalLambdaRuntime:
     def invoke(self, name: str, handler: str, event: dict[str, Any]) -> Any:
         pool = self._pool
         try:
-            return pool.submit(_handle_in_environment, name, handler, event).result()
+            result, documents = pool.submit(_handle_in_environment, name, handler, event).result()
         except BrokenProcessPool as crash:
             # Lambda replaces an environment that died; the event that killed it fails.
             with self._lock:
@@ -100,6 +147,11 @@ class LocalLambdaRuntime:
                     self._pool = self._new_pool()
             pool.shutdown(wait=False, cancel_futures=True)
             raise EnvironmentCrashed(f"the {name} function's environment crashed") from crash
+        except Exception as error:
+            self.metrics.record(getattr(error, "metric_documents", []))
+            raise
+        self.metrics.record(documents)
+        return result
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

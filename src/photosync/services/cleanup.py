@@ -52,6 +52,7 @@ class CleanupReport:
     finalized: int = 0
     deleted_objects: int = 0
     renditions_retried: int = 0
+    renditions_failed: int = 0
     tombstones_purged: int = 0
     trash_purged: int = 0
     changes_compacted: int = 0
@@ -171,7 +172,10 @@ class _RenditionRetries:
             if self.deadline.passed():
                 return True
             self.after = photo
-            self.report.renditions_retried += renditions.retry_pending(self.uow, self.store, photo)
+            if renditions.retry_pending(self.uow, self.store, photo):
+                self.report.renditions_retried += 1
+            else:
+                self.report.renditions_failed += 1
         return len(batch) == self.turn_size
 
 

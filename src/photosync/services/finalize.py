@@ -27,6 +27,8 @@ LOST_RACE_REASON = "duplicate: this content is already backed up"
 class FinalizeResult:
     outcome: str  # finalized, already_finalized, rejected, duplicate_content, orphan, missing, ignored
     detail: str | None = None
+    # The state of the renditions this call made for a finalized photo (see `Rendered`), else None.
+    renditions: str | None = None
 
 
 def finalize_object(uow: UnitOfWork, store: ObjectStore, key: str) -> FinalizeResult:
@@ -92,7 +94,7 @@ def finalize_object(uow: UnitOfWork, store: ObjectStore, key: str) -> FinalizeRe
     if outcome in ("orphan", "duplicate_content"):
         # No photo owns these bytes, nor the renditions just made for them.
         _remove_objects(uow, store, [key, *rendered.keys])
-    return FinalizeResult(outcome)
+    return FinalizeResult(outcome, renditions=rendered.state if outcome == "finalized" else None)
 
 
 def release_expired(uow: UnitOfWork, upload: PendingUpload) -> bool:

@@ -22,11 +22,20 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import dict_row
 
+from photosync import observability
 from photosync.config import Settings, settings
 
 _environment = threading.local()
 # Shipped with the code (see the file's header for why these roots).
 RDS_PROXY_CA_BUNDLE = Path(__file__).with_name("rds-proxy-ca-bundle.pem")
+
+
+class TracedCursor(psycopg.Cursor):
+    """Each statement a subsegment of the function's X-Ray trace (`connection.execute` included,
+    which goes through the connection's cursor factory)."""
+
+    def execute(self, query, params=None, **options):  # type: ignore[no-untyped-def]
+        return observability.traced_sql(lambda: super(TracedCursor, self).execute(query, params, **options), query)
 
 
 def connect(config: Settings | None = None) -> psycopg.Connection:
@@ -37,6 +46,7 @@ def connect(config: Settings | None = None) -> psycopg.Connection:
         autocommit=True,
         prepare_threshold=None,
         row_factory=dict_row,
+        cursor_factory=TracedCursor,
         connect_timeout=config.database_connect_timeout_seconds,
         application_name="photosync",
     )

@@ -12,7 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photosync.domain.validation import parse_sha256_list
 from photosync.handlers import environment
-from photosync.handlers.http.common import account_json, caller_id, create_app, json_body, json_response, logger
+from photosync.handlers.http.common import (
+    account_json, caller_id, create_app, http_handler, json_body, json_response,
+)
 from photosync.services import accounts, photos
 
 router = Router()
@@ -58,6 +60,6 @@ def lookup() -> Response:
 app = create_app(router)
 
 
-@logger.inject_lambda_context
+@http_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

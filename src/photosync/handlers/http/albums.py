@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from photosync.domain.validation import parse_album_name, parse_uuid_list
 from photosync.handlers import environment
 from photosync.handlers.http.common import (
-    album_json, caller_id, create_app, json_body, json_response, logger, path_uuid,
+    album_json, caller_id, create_app, http_handler, json_body, json_response, path_uuid,
 )
 from photosync.services import albums
 
@@ -76,6 +76,6 @@ def remove_photo(album_id: str, photo_id: str) -> Response:
 app = create_app(router)
 
 
-@logger.inject_lambda_context
+@http_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -11,7 +11,9 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.logging import correlation_paths
 
+from photosync import observability
 from photosync.domain.errors import DomainError, Unauthorized, error_body
 from photosync.domain.model import Account, Album
 from photosync.domain.validation import parse_json_object, parse_uuid
@@ -19,6 +21,9 @@ from photosync.handlers import environment
 from photosync.log import logger
 from photosync.services import accounts
 from photosync.services.photos import PhotoView
+
+# Every HTTP function's entry point: logs carry the API request id, as the API access log does.
+http_handler = observability.instrumented(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 
 
 def json_response(status: int, body: Any | None = None) -> Response:

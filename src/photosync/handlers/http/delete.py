@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photosync.handlers import environment
-from photosync.handlers.http.common import caller_id, create_app, json_response, logger, path_uuid
+from photosync.handlers.http.common import caller_id, create_app, http_handler, json_response, path_uuid
 from photosync.services import trash
 
 router = Router()
@@ -23,6 +23,6 @@ def delete_photo(photo_id: str) -> Response:
 app = create_app(router)
 
 
-@logger.inject_lambda_context
+@http_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -7,7 +7,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photosync.handlers import environment
-from photosync.handlers.http.common import caller_id, create_app, json_response, logger, path_uuid, rfc3339
+from photosync.handlers.http.common import (
+    caller_id, create_app, http_handler, json_response, path_uuid, rfc3339,
+)
 from photosync.services import photos
 
 router = Router()
@@ -27,6 +29,6 @@ def download(photo_id: str) -> Response:
 app = create_app(router)
 
 
-@logger.inject_lambda_context
+@http_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

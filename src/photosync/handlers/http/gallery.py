@@ -8,7 +8,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photosync.domain.validation import parse_limit, parse_uuid
 from photosync.handlers import environment
-from photosync.handlers.http.common import caller_id, create_app, json_response, logger, path_uuid, photo_json
+from photosync.handlers.http.common import (
+    caller_id, create_app, http_handler, json_response, path_uuid, photo_json,
+)
 from photosync.services import photos
 
 router = Router()
@@ -43,6 +45,6 @@ def get_photo(photo_id: str) -> Response:
 app = create_app(router)
 
 
-@logger.inject_lambda_context
+@http_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -6,10 +6,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from photosync import observability
+from photosync.domain.errors import QuotaExceeded
 from photosync.domain.validation import parse_upload_request
 from photosync.handlers import environment
 from photosync.handlers.http.common import (
-    caller_id, create_app, json_body, json_response, logger, path_uuid, rfc3339,
+    caller_id, create_app, http_handler, json_body, json_response, path_uuid, rfc3339,
 )
 from photosync.services import uploads
 
@@ -21,15 +23,20 @@ def request_upload() -> Response:
     owner_id = caller_id(router)
     config = environment.config()
     request = parse_upload_request(json_body(router), max_upload_bytes=config.max_upload_bytes)
-    result = uploads.request_upload(
-        environment.unit_of_work(), environment.object_store(), owner_id=owner_id, request=request,
-        url_ttl_seconds=config.upload_url_ttl_seconds,
-    )
+    try:
+        result = uploads.request_upload(
+            environment.unit_of_work(), environment.object_store(), owner_id=owner_id, request=request,
+            url_ttl_seconds=config.upload_url_ttl_seconds,
+        )
+    except QuotaExceeded:
+        observability.quota_refused()
+        raise
     if isinstance(result, uploads.AlreadyBackedUp):
         body = {"status": "duplicate", "photo_id": str(result.photo_id)}
         if result.in_trash:
             body["in_trash"] = True  # restoring it brings it back; a new upload would not
         return json_response(200, body)
+    observability.upload_granted()
     return json_response(201, {
         "upload_id": str(result.upload_id),
         "status": "pending",
@@ -57,6 +64,6 @@ def upload_status(upload_id: str) -> Response:
 app = create_app(router)
 
 
-@logger.inject_lambda_context
+@http_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)
