@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photosync.domain.validation import parse_limit
 from photosync.handlers import environment
-from photosync.handlers.http.common import album_json, caller_id, create_app, json_response, logger, photo_json
+from photosync.handlers.http.common import album_json, caller_id, create_app, http_handler, json_response, photo_json
 from photosync.services import sync
 
 router = Router()
@@ -51,6 +51,6 @@ def get_changes() -> Response:
 app = create_app(router)
 
 
-@logger.inject_lambda_context
+@http_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from photosync.domain.validation import parse_limit, parse_uuid_list
 from photosync.handlers import environment
 from photosync.handlers.http.common import (
-    caller_id, create_app, json_body, json_response, logger, path_uuid, photo_json, rfc3339,
+    caller_id, create_app, http_handler, json_body, json_response, path_uuid, photo_json, rfc3339,
 )
 from photosync.services import trash
 
@@ -63,6 +63,6 @@ def empty() -> Response:
 app = create_app(router)
 
 
-@logger.inject_lambda_context
+@http_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)
