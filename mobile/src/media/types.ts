@@ -53,6 +53,8 @@ export interface MediaSource {
   openReader(asset: DeviceAsset): Promise<ChunkReader>;
   /** Sends the original with exactly the granted method and headers. */
   upload(asset: DeviceAsset, target: UploadTarget, onProgress: (sentBytes: number) => void): Promise<void>;
+  /** Which of these assets the user marked as favourites (free up space can keep them). */
+  favorites(assetIds: string[]): Promise<Set<string>>;
   /** Deletes local copies; the OS asks the user once more. False when the user declined. */
   deleteAssets(assetIds: string[]): Promise<boolean>;
 }

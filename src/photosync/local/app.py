@@ -28,6 +28,27 @@ WEB_CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 
+# The phone app's web build differs in one point: react-native-web puts its styles into an empty
+# <style> element it creates and fills through the CSSOM; only that empty element is allowed (this is
+# the hash of the empty string), so no inline style with any content can run.
+EMPTY_INLINE_STYLE = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+MOBILE_WEB_CONTENT_SECURITY_POLICY = WEB_CONTENT_SECURITY_POLICY.replace(
+    "style-src 'self';", f"style-src 'self' {EMPTY_INLINE_STYLE};"
+)
+
+
+class _SinglePageApp(StaticFiles):
+    """An exported single-page app: a path that is no file is one of the app's routes, so it gets
+    the app's index.html and the app's router shows the screen (a reload of /app/photos/123 works).
+    A missing file with an extension (a script, an image) stays a 404."""
+
+    async def get_response(self, path: str, scope: Scope):
+        response = await super().get_response(path, scope)
+        if response.status_code == 404 and "." not in path.rsplit("/", 1)[-1]:
+            response = await super().get_response("index.html", scope)
+        response.headers["Content-Security-Policy"] = MOBILE_WEB_CONTENT_SECURITY_POLICY
+        return response
+
 
 class _SecurityHeaders:
     """Headers every response gets unless it set its own (the store sets a stricter policy)."""
@@ -66,6 +87,7 @@ def create_local_app(
     concurrency: int,
     dev_login_allowed: bool,
     web_dir: Path | None,
+    mobile_web_dir: Path | None = None,
 ) -> Starlette:
     identity = LocalIdentityProvider(data_dir, issuer=f"{public_url}/auth")
     authorizer = JwtAuthorizer(issuer=identity.issuer, client_id=identity.client_id, jwks=identity.jwks)
@@ -84,6 +106,10 @@ def create_local_app(
         *(StoreEndpoints(store, finalize).routes() if store is not None else []),
         *(Route(path, gateway.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]) for path in api_paths),
     ]
+    if mobile_web_dir is not None:
+        # The phone app's web build (`expo export --platform web` in mobile/), on the API's origin so
+        # it needs no CORS and runs under the same strict CSP as the web client.
+        routes.append(Mount("/app", app=_SinglePageApp(directory=mobile_web_dir, html=True), name="mobile-web"))
     if web_dir is not None:
         routes.append(Mount("/", app=StaticFiles(directory=web_dir, html=True), name="web"))
     return Starlette(routes=routes, middleware=[Middleware(_SecurityHeaders)])
