@@ -58,7 +58,8 @@ export function AlbumsScreen() {
               <Text style={styles.text}>{item.name}</Text>
               <Text style={styles.muted}>
                 {item.photo_count} {item.photo_count === 1 ? 'photo' : 'photos'}
-                {item.role !== 'owner' ? ` · shared by ${item.owner.email}` : ''}
+                {/* Servers before sharing (api.md 1.1) send neither role nor owner. */}
+                {item.role && item.role !== 'owner' && item.owner ? ` · shared by ${item.owner.email}` : ''}
               </Text>
             </View>
           </Pressable>

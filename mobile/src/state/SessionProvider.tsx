@@ -36,6 +36,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       const restored = parseSession(saved);
       if (restored && nextTokenStep(restored, Date.now()).action === 'expire') {
         setNotice(EXPIRED_NOTICE);
+        void secureStorage.remove(SESSION_KEY);
       } else {
         setSession(restored);
       }

@@ -7,6 +7,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -43,8 +44,11 @@ class _SinglePageApp(StaticFiles):
     A missing file with an extension (a script, an image) stays a 404."""
 
     async def get_response(self, path: str, scope: Scope):
-        response = await super().get_response(path, scope)
-        if response.status_code == 404 and "." not in path.rsplit("/", 1)[-1]:
+        try:
+            response = await super().get_response(path, scope)
+        except HTTPException as error:
+            if error.status_code != 404 or "." in path.rsplit("/", 1)[-1]:
+                raise
             response = await super().get_response("index.html", scope)
         response.headers["Content-Security-Policy"] = MOBILE_WEB_CONTENT_SECURITY_POLICY
         return response

@@ -1,0 +1,63 @@
+"""The phone app's web build (`expo export --platform web` in mobile/), driven by Playwright in
+Debian's Chromium against a real `photosync serve --mobile-web-dir`, so the app and the API share an
+origin (no CORS) under the server's strict CSP. Every page fails its test on a console error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, PageProblems
+from tests.support.server import ServerProcess, start_server
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MOBILE_DIST = REPO_ROOT / "mobile" / "dist"
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "mobile-web"
+
+
+@pytest.fixture(scope="session")
+def mobile_dist() -> Path:
+    assert (MOBILE_DIST / "index.html").is_file(), (
+        f"{MOBILE_DIST} has no web build: run `make mobile` (npm ci and expo export --platform web in mobile/) first"
+    )
+    return MOBILE_DIST
+
+
+@pytest.fixture(scope="session")
+def mobile_server(tmp_path_factory: pytest.TempPathFactory, mobile_dist: Path) -> ServerProcess:
+    process = start_server(tmp_path_factory.mktemp("mobile-web-server"), serve_args=("--mobile-web-dir", str(mobile_dist)))
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Browser:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def phone(browser: Browser, mobile_server: ServerProcess):
+    """A phone-sized page of the app (and every popup it opens), checked for problems at teardown."""
+    context = browser.new_context(base_url=mobile_server.base_url, viewport=PHONE, accept_downloads=True)
+    page = context.new_page()
+    problems = [PageProblems(page)]
+    context.on("page", lambda popup: problems.append(PageProblems(popup)))
+    yield page, problems
+    context.close()
+    for each in problems:
+        each.assert_clean()
+
+
+def by_id(page: Page, name: str):
+    return page.get_by_test_id(name)
