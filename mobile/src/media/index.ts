@@ -6,6 +6,7 @@
 import { File, UploadType } from 'expo-file-system';
 import * as MediaLibrary from 'expo-media-library/legacy';
 
+import { noConnection } from '../api/errors';
 import { type AssetPage, type ChunkReader, contentTypeFor, type DeviceAlbum, type DeviceAsset, type MediaSource } from './types';
 
 interface Cursor {
@@ -87,13 +88,19 @@ export const media: MediaSource = {
   async upload(asset, target, onProgress) {
     if (target.method !== 'PUT') throw new Error(`unsupported upload method ${target.method}`);
     const file = await originalFile(asset.id);
-    const result = await file.upload(target.url, {
-      httpMethod: 'PUT',
-      uploadType: UploadType.BINARY_CONTENT,
-      headers: target.headers,
-      sessionType: 'background',
-      onProgress: ({ bytesSent }) => onProgress(bytesSent),
-    });
+    let result: Awaited<ReturnType<File['upload']>>;
+    try {
+      result = await file.upload(target.url, {
+        httpMethod: 'PUT',
+        uploadType: UploadType.BINARY_CONTENT,
+        headers: target.headers,
+        sessionType: 'background',
+        onProgress: ({ bytesSent }) => onProgress(bytesSent),
+      });
+    } catch (cause) {
+      // An HTTP refusal resolves with its status; a rejection means the request never completed.
+      throw noConnection(new URL(target.url).origin, cause);
+    }
     if (result.status < 200 || result.status >= 300) {
       throw new Error(`storage refused ${asset.filename} (${result.status}): ${result.body.slice(0, 200)}`);
     }

@@ -3,6 +3,7 @@
  * read with File.stream() (never whole in memory) and uploaded with XMLHttpRequest (for progress).
  * A browser cannot delete the user's files, so "deleting" a local copy forgets the picked file.
  */
+import { noConnection } from '../api/errors';
 import { type AssetPage, type ChunkReader, contentTypeFor, type DeviceAsset, type MediaSource } from './types';
 
 export const PICKED_ALBUM_ID = 'picked-files';
@@ -107,7 +108,8 @@ export const media: MediaSource = {
         request.status >= 200 && request.status < 300
           ? resolve()
           : reject(new Error(`storage refused ${asset.filename} (${request.status}): ${request.responseText.slice(0, 200)}`));
-      request.onerror = () => reject(new Error(`no connection while sending ${asset.filename}`));
+      request.onerror = () =>
+        reject(noConnection(new URL(target.url).origin, new Error(`the connection broke while sending ${asset.filename}`)));
       request.send(file);
     });
   },
