@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Mapping
 
 GIB = 1024**3
+DEFAULT_DB_CONNECT_TIMEOUT_SECONDS = 5
 
 
 class ConfigError(ValueError):
@@ -28,6 +29,9 @@ class Settings:
     database_secret_arn: str | None
     database_host: str | None
     database_name: str
+    # How long opening a database connection may take. Every function that uses the database has a
+    # timeout longer than this plus its own work (tests/unit/test_template.py checks the template).
+    database_connect_timeout_seconds: int
     default_quota_bytes: int
     max_upload_bytes: int
     upload_url_ttl_seconds: int
@@ -77,6 +81,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_secret_arn=env.get("PHOTOSYNC_DB_SECRET_ARN") or None,
         database_host=env.get("PHOTOSYNC_DB_HOST") or None,
         database_name=env.get("PHOTOSYNC_DB_NAME") or "photosync",
+        database_connect_timeout_seconds=_int(
+            env, "PHOTOSYNC_DB_CONNECT_TIMEOUT_SECONDS", DEFAULT_DB_CONNECT_TIMEOUT_SECONDS
+        ),
         default_quota_bytes=_int(env, "PHOTOSYNC_DEFAULT_QUOTA_BYTES", 15 * GIB, minimum=0),
         max_upload_bytes=_int(env, "PHOTOSYNC_MAX_UPLOAD_BYTES", 5 * GIB),
         upload_url_ttl_seconds=_int(env, "PHOTOSYNC_UPLOAD_URL_TTL_SECONDS", 900),

@@ -140,15 +140,13 @@ def test_a_rendition_lost_to_a_store_failure_is_made_by_the_sweep(uow, store):
     assert photo.renditions == "ready" and store.head(photo.thumbnail_key) is not None
 
 
-@pytest.mark.parametrize("batch_size", [3])
-def test_sweep_works_through_more_reservations_than_one_batch(uow, store, monkeypatch, batch_size):
-    monkeypatch.setattr(cleanup, "BATCH_SIZE", batch_size)
+def test_sweep_works_through_more_reservations_than_one_batch(uow, store):
     owner = new_user(uow)
     for n in range(8):
         grant(uow, store, owner, distinct_jpeg(30 + n))
     age_everything(uow, seconds=7200)
 
-    report = cleanup.run_cleanup(uow, store, pending_ttl_seconds=3600)
+    report = cleanup.run_cleanup(uow, store, pending_ttl_seconds=3600, turn_size=3)
 
     assert report.released == 8
     assert uow.users.get(owner).storage_pending == 0

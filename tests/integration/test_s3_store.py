@@ -76,6 +76,7 @@ def test_presigned_put_signs_length_type_and_checksum(store: S3ObjectStore) -> N
         "content-length",
         "content-type",
         "host",
+        "if-none-match",
         "x-amz-checksum-sha256",
         "x-amz-sdk-checksum-algorithm",
     }
@@ -84,6 +85,7 @@ def test_presigned_put_signs_length_type_and_checksum(store: S3ObjectStore) -> N
         "Content-Type": "image/jpeg",
         "x-amz-checksum-sha256": base64.b64encode(hashlib.sha256(body).digest()).decode(),
         "x-amz-sdk-checksum-algorithm": "SHA256",
+        "If-None-Match": "*",
     }
     assert "X-Amz-Expires=900" in grant.url
     now = datetime.now(timezone.utc)

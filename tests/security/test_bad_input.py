@@ -27,6 +27,7 @@ UPLOAD_CASES = [
     ("malformed json", b"{not json", 400, "invalid_request"),
     ("json array", json.dumps([UPLOAD]).encode(), 400, "invalid_request"),
     ("empty body", b"", 400, "invalid_request"),
+    ("nested deeper than a parser recurses", b"[" * 200_000, 400, "invalid_request"),
     *[(f"missing {field}", json.dumps({k: v for k, v in UPLOAD.items() if k != field}).encode(), 400, "invalid_request") for field in UPLOAD],
     ("size as string", json.dumps({**UPLOAD, "size": "100"}).encode(), 400, "invalid_request"),
     ("size as float", json.dumps({**UPLOAD, "size": 100.5}).encode(), 400, "invalid_request"),
@@ -111,3 +112,64 @@ def test_an_oversized_body_and_unknown_routes_are_4xx(user):
     assert_error(user.request("POST", "/albums", content=b"x" * (1024 * 1024 + 1)), 400, "invalid_request")
     assert_error(user.request("PUT", "/photos"), 404, "not_found")
     assert_error(user.request("POST", "/photos/" + "0" * 8 + "-0000-0000-0000-" + "0" * 12), 404, "not_found")
+
+
+# Every route that reads a JSON body, with a body whose strings a client controls.
+JSON_ROUTES = [
+    ("POST", "/uploads", UPLOAD),
+    ("POST", "/albums", {"name": "Holidays"}),
+    ("PATCH", "/albums/{album}", {"name": "Holidays"}),
+    ("POST", "/albums/{album}/photos", {"photo_ids": ["00000000-0000-0000-0000-000000000001"]}),
+    ("POST", "/photos/lookup", {"sha256": [GOOD_SHA]}),
+    ("POST", "/auth/dev/login", {"email": "someone@example.com"}),
+]
+UNREADABLE = {
+    "random bytes": bytes(range(128, 256)),
+    "encoded surrogate": b'{"name": "\xed\xa0\x80"}',
+    "nested deeper than a parser recurses": b"[" * 200_000,
+}
+UNSTORABLE = {"lone surrogate": "\ud800", "NUL": "a\x00b"}
+
+
+def _unstorable_body(good: dict, text: str) -> bytes:
+    strings = {k: (text if isinstance(v, str) else [text] if isinstance(v, list) else v) for k, v in good.items()}
+    return json.dumps(strings).encode()  # escaped as JSON allows: "\ud800", "\u0000"
+
+
+@pytest.mark.parametrize(("method", "path", "good"), JSON_ROUTES, ids=[f"{m} {p}" for m, p, _ in JSON_ROUTES])
+@pytest.mark.parametrize("kind", [*UNREADABLE, *UNSTORABLE])
+def test_text_no_database_can_hold_is_invalid_request_on_every_json_route(user, album_id, method, path, good, kind):
+    body = UNREADABLE[kind] if kind in UNREADABLE else _unstorable_body(good, UNSTORABLE[kind])
+    before = user.me()
+    response = user.request(method, path.format(album=album_id), content=body, headers={"Content-Type": "application/json"})
+    assert_error(response, 400, "invalid_request")
+    after = user.me()
+    assert (after["storage_pending"], after["storage_used"]) == (before["storage_pending"], before["storage_used"])
+    album = user.request("GET", f"/albums/{album_id}").json()
+    assert (album["name"], album["photo_count"]) == ("fixture", 0)
+
+
+@pytest.mark.parametrize(
+    "query", ["cursor=%ED%A0%80", "cursor=%00", "album_id=%00", "album_id=%ED%A0%80", "limit=%00", "limit=%FF"]
+)
+def test_unstorable_query_values_are_invalid_request(user, query):
+    assert_error(user.request("GET", f"/photos?{query}"), 400, "invalid_request")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/photos/%ED%A0%80"),
+        ("GET", "/photos/%00/download"),
+        ("DELETE", "/photos/%00"),
+        ("GET", "/uploads/%ED%A0%80"),
+        ("GET", "/albums/a%00b"),
+        ("PATCH", "/albums/%00"),
+        ("DELETE", "/albums/%ED%A0%80"),
+        ("DELETE", "/albums/%00/photos/%00"),
+    ],
+)
+def test_a_path_no_route_can_match_is_not_found(user, method, path):
+    """Only URI characters make a route's path parameter (as in API Gateway): such a path is no route."""
+    response = user.request(method, path, json={"name": "x"}) if method == "PATCH" else user.request(method, path)
+    assert_error(response, 404, "not_found")

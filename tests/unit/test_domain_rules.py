@@ -19,7 +19,7 @@ from photosync.domain.validation import (
     parse_upload_request,
     parse_uuid,
 )
-from photosync.local.server import is_loopback
+from photosync.local.sign_in import is_loopback
 
 SHA = "ab" * 32
 

@@ -18,12 +18,8 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from photosync.local.authorizer import JwtAuthorizer, Unauthorized
-from photosync.local.identity import (
-    AUTHORIZATION_CODE_TTL_SECONDS,
-    LocalIdentityProvider,
-    _rfc7638_thumbprint,
-    normalize_email,
-)
+from photosync.local.identity import LocalIdentityProvider, _rfc7638_thumbprint, normalize_email
+from photosync.local.sign_in import AUTHORIZATION_CODE_TTL_SECONDS, DevSignIn, sign_in_routes
 
 ISSUER = "http://testserver/auth"
 CLIENT_ID = "photosync-local"
@@ -78,9 +74,16 @@ def provisioning() -> Provisioning:
     return Provisioning()
 
 
-def make_client(provider: LocalIdentityProvider, provisioning: Provisioning, *, dev_login_allowed: bool = True) -> TestClient:
-    app = Starlette(routes=provider.routes(on_first_sign_in=provisioning, dev_login_allowed=dev_login_allowed))
-    return TestClient(app, follow_redirects=False)
+# The flows' own tests run at TestClient's address; which addresses may sign in is tested on its own.
+ANY_ADDRESS = DevSignIn(any_address=True)
+
+
+def make_client(
+    provider: LocalIdentityProvider, provisioning: Provisioning, *, dev_sign_in: DevSignIn = ANY_ADDRESS,
+    base_url: str = "http://testserver",
+) -> TestClient:
+    app = Starlette(routes=sign_in_routes(provider, on_first_sign_in=provisioning, dev_sign_in=dev_sign_in))
+    return TestClient(app, base_url=base_url, follow_redirects=False)
 
 
 @pytest.fixture
@@ -186,7 +189,7 @@ def test_the_discovery_document_points_at_the_auth_routes(provider):
     assert configuration["token_endpoint"] == f"{ISSUER}/oauth2/token"
     assert configuration["code_challenge_methods_supported"] == ["S256"]
     assert configuration["response_types_supported"] == ["code"]
-    assert configuration["grant_types_supported"] == ["authorization_code"]
+    assert configuration["grant_types_supported"] == ["authorization_code", "refresh_token"]
 
 
 @pytest.mark.parametrize("issuer", ["http://127.0.0.1:8000", "127.0.0.1:8000/auth", "ftp://host/auth", "http://h/auth?x=1"])
@@ -269,7 +272,7 @@ def test_dev_login_refuses_a_bad_body(client, body):
 
 
 def test_dev_sign_ins_are_forbidden_unless_allowed(provider, provisioning):
-    client = make_client(provider, provisioning, dev_login_allowed=False)
+    client = make_client(provider, provisioning, dev_sign_in=DevSignIn(turned_off_because="it is off"))
     responses = [
         client.post("/auth/dev/login", json={"email": unique_email()}),
         client.get("/auth/oauth2/authorize", params=authorize_params(pkce_pair()[1])),

@@ -32,6 +32,7 @@ LINT_REGIONS = ["us-east-1"]
 # Every route of docs/api.md except the local-only /auth/... ones, and the function serving it.
 EXPECTED_ROUTES = {
     ("GET", "/healthz"): "AccountFunction",
+    ("GET", "/openapi.json"): "AccountFunction",
     ("GET", "/me"): "AccountFunction",
     ("POST", "/photos/lookup"): "AccountFunction",
     ("POST", "/uploads"): "RequestUploadFunction",
@@ -48,7 +49,7 @@ EXPECTED_ROUTES = {
     ("POST", "/albums/{album_id}/photos"): "AlbumsFunction",
     ("DELETE", "/albums/{album_id}/photos/{photo_id}"): "AlbumsFunction",
 }
-PUBLIC_ROUTES = {("GET", "/healthz")}
+PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/openapi.json")}
 
 EXPECTED_HANDLERS = {
     "RequestUploadFunction": "photosync.handlers.http.uploads.handler",
@@ -440,6 +441,17 @@ def test_the_bucket_is_private_encrypted_and_accepts_browser_uploads(deployed: d
     assert "content-disposition" in {h.lower() for h in cors["ExposedHeaders"]}
 
 
+def function_settings(deployed: dict[str, Any], function: dict[str, Any]):
+    variables = function["Properties"]["Environment"]["Variables"]
+    env = {
+        key: str(deployed["Parameters"][value["Ref"]]["Default"])
+        if isinstance(value, dict) and value.get("Ref") in deployed["Parameters"]
+        else value if isinstance(value, str) else f"sample-{key.lower()}"
+        for key, value in variables.items()
+    }
+    return load_settings({**env, "AWS_REGION": "eu-west-1"})
+
+
 def test_function_environment_is_what_the_settings_read(deployed: dict[str, Any]) -> None:
     for name, function in functions(deployed).items():
         variables = function["Properties"]["Environment"]["Variables"]
@@ -447,6 +459,7 @@ def test_function_environment_is_what_the_settings_read(deployed: dict[str, Any]
         assert variables["PHOTOSYNC_STORE"] == "s3"
         assert variables["PHOTOSYNC_S3_BUCKET"] == deployed["Resources"]["PhotoBucket"]["Properties"]["BucketName"]
         for parameter, variable in (
+            ("DatabaseConnectTimeoutSeconds", "PHOTOSYNC_DB_CONNECT_TIMEOUT_SECONDS"),
             ("DefaultQuotaBytes", "PHOTOSYNC_DEFAULT_QUOTA_BYTES"),
             ("MaxUploadBytes", "PHOTOSYNC_MAX_UPLOAD_BYTES"),
             ("UploadUrlTtlSeconds", "PHOTOSYNC_UPLOAD_URL_TTL_SECONDS"),
@@ -455,15 +468,7 @@ def test_function_environment_is_what_the_settings_read(deployed: dict[str, Any]
             assert variables[variable] == {"Ref": parameter}, (name, variable)
         # With the parameter defaults and sample values for the resource references, the settings
         # load: the names are the ones config.py reads, and the defaults are consistent.
-        env = {
-            key: str(deployed["Parameters"][value["Ref"]]["Default"])
-            if isinstance(value, dict) and value.get("Ref") in deployed["Parameters"]
-            else value
-            if isinstance(value, str)
-            else f"sample-{key.lower()}"
-            for key, value in variables.items()
-        }
-        settings = load_settings({**env, "AWS_REGION": "eu-west-1"})
+        settings = function_settings(deployed, function)
         assert settings.mode == "aws" and settings.store == "s3"
         assert settings.database_secret_arn and settings.database_host
         assert settings.upload_url_ttl_seconds == 900
@@ -484,3 +489,25 @@ def test_outputs_name_what_the_clients_need(deployed: dict[str, Any]) -> None:
     assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "HostedUiDomain", "PhotoBucket"} <= set(
         deployed["Outputs"]
     )
+
+
+# Beyond opening its connection, the least time a function needs for its own work (a Secrets
+# Manager read, a statement or two). A function whose timeout leaves less than this fails while a
+# slow database is still connecting, as the 5-second post-confirmation trigger did with a 10-second
+# connect timeout: the user's first sign-in failed.
+DATABASE_WORK_SECONDS = 1
+
+
+def test_every_database_function_outlasts_its_database_connect_timeout(deployed: dict[str, Any]) -> None:
+    database_functions = {
+        name: function for name, function in functions(deployed).items()
+        if "PHOTOSYNC_DB_HOST" in function["Properties"]["Environment"]["Variables"]
+    }
+    assert set(database_functions) == set(EXPECTED_HANDLERS)
+    # Checked at the longest connect timeout the stack parameter allows, not only at its default.
+    longest_connect = deployed["Parameters"]["DatabaseConnectTimeoutSeconds"]["MaxValue"]
+    for name, function in database_functions.items():
+        assert function_settings(deployed, function).database_connect_timeout_seconds <= longest_connect
+        assert function["Properties"]["Timeout"] >= longest_connect + DATABASE_WORK_SECONDS, name
+    # Cognito waits 5 seconds for a trigger, whatever the function's own timeout says.
+    assert database_functions["PostConfirmationFunction"]["Properties"]["Timeout"] <= 5

@@ -28,7 +28,10 @@ def serve(
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
     data_dir: Path = typer.Option(Path("./photosync-data"), help="Where photos, the database and keys are kept."),
     allow_dev_login: bool = typer.Option(
-        False, help="Allow the password-less dev sign-in on a non-loopback address (anyone who can reach it can sign in)."
+        False,
+        envvar="PHOTOSYNC_ALLOW_DEV_LOGIN",
+        help="Answer the password-less dev sign-in at any address, also on a non-loopback --host or a published "
+        "PHOTOSYNC_PUBLIC_URL: anyone who can reach the server can then sign in as anyone.",
     ),
     mobile_web_dir: Optional[Path] = typer.Option(
         None,
@@ -42,13 +45,19 @@ def serve(
     from photosync.local.postgres import PostgresError
     from photosync.local.server import ServeOptions
     from photosync.local.server import serve as run_server
+    from photosync.local.sign_in import DevSignIn
 
-    def announce(public_url: str, dev_login_allowed: bool) -> None:
+    def announce(public_url: str, dev_sign_in: DevSignIn) -> None:
         console.print(f"[bold green]PhotoSync is running[/] at [link={public_url}]{public_url}[/]  (data: {data_dir})")
-        if dev_login_allowed and not allow_dev_login:
-            console.print("Sign in with any email address (dev sign-in, loopback only). Stop with Ctrl+C.")
-        elif allow_dev_login:
-            console.print("[bold yellow]Warning:[/] the dev sign-in is open to anyone who can reach this address.")
+        if dev_sign_in.any_address:
+            console.print("[bold yellow]Warning:[/] the dev sign-in is open to anyone who can reach this server.")
+        elif dev_sign_in.allowed:
+            console.print("Sign in with any email address (dev sign-in, on this machine only). Stop with Ctrl+C.")
+        else:
+            console.print(
+                f"The dev sign-in is off: {dev_sign_in.turned_off_because}. "
+                "Use --allow-dev-login only if everyone who can reach it may sign in as anyone."
+            )
 
     try:
         run_server(
@@ -86,7 +95,9 @@ def migrate(
         console.print(f"[bold red]Cannot migrate:[/] {error}")
         raise typer.Exit(2) from None
     finally:
-        if postgres is not None:
+        # A server already running for this data directory belongs to whoever started it (a running
+        # `photosync serve`): only one this command started is stopped.
+        if postgres is not None and postgres.started_server:
             postgres.stop()
     console.print(f"Applied: {', '.join(applied)}" if applied else "The database is up to date.")
 

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+
+def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
+    """The contract's error shape, for the Lambda handlers and the local runtime alike:
+    `{"error": {"code": ..., "message": ..., <details>}}`."""
+    return {"error": {"code": code, "message": message, **details}}
+
 
 class DomainError(Exception):
     code = "invalid_request"

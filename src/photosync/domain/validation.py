@@ -30,16 +30,48 @@ class UploadRequest:
     sha256: str
 
 
-def parse_json_object(body: str | None) -> dict[str, Any]:
+def parse_json_object(body: str | bytes | None) -> dict[str, Any]:
+    """The request body as a JSON object whose every string PostgreSQL can store.
+
+    The contract's body is UTF-8 JSON: bytes that are not UTF-8 and strings JSON escapes can spell
+    but no database text can hold (a lone surrogate such as "\\ud800", or NUL) are the client's
+    mistake, so they are refused here for every route rather than failing later as a server fault.
+    """
+    if isinstance(body, bytes):
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidRequest("request body is not valid UTF-8") from None
     if body is None or body.strip() == "":
         raise InvalidRequest("request body must be a JSON object")
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidRequest("request body is not valid JSON") from None
     if not isinstance(value, dict):
         raise InvalidRequest("request body must be a JSON object")
+    _require_storable_strings(value)
     return value
+
+
+def _require_storable_strings(document: Any) -> None:
+    """Every key and string value of `document` is text PostgreSQL can store: no NUL, no lone
+    surrogate. Iterative: json.loads already bounds the depth, this walk must add no limit of its own."""
+    pending = [document]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                raise InvalidRequest("request body must not contain NUL characters (\\u0000)")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidRequest("request body holds a lone surrogate, which is not valid Unicode text") from None
 
 
 def _required(data: dict[str, Any], field: str, kind: type, kind_name: str) -> Any:

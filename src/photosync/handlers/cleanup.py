@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photosync.handlers import environment
+from photosync.log import logger
 from photosync.services import cleanup
 
-logger = Logger(service="photosync")
+# The share of the remaining time kept back: the slowest single step of the sweep (finalizing a
+# late upload: reading the original, making its renditions) must still fit after the deadline.
+SAFETY_SHARE = 0.2
 
 
 @logger.inject_lambda_context
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
+    deadline = cleanup.Deadline.after(context.get_remaining_time_in_millis() / 1000 * (1 - SAFETY_SHARE))
     report = cleanup.run_cleanup(
         environment.unit_of_work(), environment.object_store(),
-        pending_ttl_seconds=environment.config().pending_ttl_seconds,
+        pending_ttl_seconds=environment.config().pending_ttl_seconds, deadline=deadline,
     )
     return report.__dict__

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from photosync.adapters.objectstore import ObjectStore
-from photosync.adapters.postgres.connection import environment_connection
+from photosync.adapters.postgres.connection import environment_connection, reconnect_environment
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.config import Settings, settings
 
@@ -16,7 +16,7 @@ def config() -> Settings:
 
 
 def unit_of_work() -> UnitOfWork:
-    return UnitOfWork(environment_connection())
+    return UnitOfWork(environment_connection(), reconnect=reconnect_environment)
 
 
 @lru_cache(maxsize=1)

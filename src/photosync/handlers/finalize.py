@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photosync.handlers import environment
+from photosync.log import logger
 from photosync.services import finalize
-
-logger = Logger(service="photosync")
 
 
 @logger.inject_lambda_context

@@ -12,12 +12,10 @@ import threading
 import urllib.request
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
 from photosync.adapters.postgres.connection import connect
 from photosync.adapters.postgres.migrations import apply_migrations
+from photosync.log import logger
 
-logger = Logger()
 
 # Stable, so an Update never replaces the resource (which would send a Delete for the old one).
 PHYSICAL_RESOURCE_ID = "photosync-database-migrations"

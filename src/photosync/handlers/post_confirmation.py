@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import event_source
 from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import PostConfirmationTriggerEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photosync.handlers import environment
+from photosync.log import logger
 from photosync.services import accounts
-
-logger = Logger(service="photosync")
 
 
 @logger.inject_lambda_context

@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.responses import RedirectResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,12 +19,15 @@ from photosync.local.events import post_confirmation_event
 from photosync.local.gateway import ROUTES, LocalGateway
 from photosync.local.identity import LocalIdentityProvider
 from photosync.local.lambda_runtime import LocalLambdaRuntime
+from photosync.local.sign_in import DevSignIn, sign_in_routes
 from photosync.local.store_endpoints import StoreEndpoints
 
 LOCAL_USER_POOL_ID = "local_photosync"
 FINALIZE_HANDLER = "photosync.handlers.finalize.handler"
 POST_CONFIRMATION_HANDLER = "photosync.handlers.post_confirmation.handler"
 CLEANUP_HANDLER = "photosync.handlers.cleanup.handler"
+# A readable page of the API's OpenAPI document (`GET /openapi.json`), shipped with the package.
+API_DOCS_DIR = Path(__file__).resolve().parent / "docs"
 WEB_CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -89,7 +93,7 @@ def create_local_app(
     store: LocalDiskStore | None,
     runtime: LocalLambdaRuntime,
     concurrency: int,
-    dev_login_allowed: bool,
+    dev_sign_in: DevSignIn,
     web_dir: Path | None,
     mobile_web_dir: Path | None = None,
 ) -> Starlette:
@@ -106,9 +110,11 @@ def create_local_app(
 
     api_paths = sorted({key.split(" ", 1)[1] for keys in ROUTES.values() for key in keys})
     routes: list[BaseRoute] = [
-        *identity.routes(on_first_sign_in=provision, dev_login_allowed=dev_login_allowed),
+        *sign_in_routes(identity, on_first_sign_in=provision, dev_sign_in=dev_sign_in),
         *(StoreEndpoints(store, finalize).routes() if store is not None else []),
         *(Route(path, gateway.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]) for path in api_paths),
+        Route("/docs", lambda _: RedirectResponse("/docs/"), methods=["GET"]),
+        Mount("/docs", app=StaticFiles(directory=API_DOCS_DIR, html=True), name="api-docs"),
     ]
     if mobile_web_dir is not None:
         # The phone app's web build (`expo export --platform web` in mobile/), on the API's origin so

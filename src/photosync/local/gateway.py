@@ -10,11 +10,12 @@ from typing import Any
 
 import anyio
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from photosync.local.authorizer import JwtAuthorizer, Unauthorized
 from photosync.local.events import http_api_event
 from photosync.local.lambda_runtime import LocalFunction, LocalLambdaRuntime
+from photosync.local.responses import error_response
 
 # API Gateway's own limit for an HTTP API payload is 10 MB; this API only takes small JSON bodies.
 MAX_BODY_BYTES = 1024 * 1024
@@ -30,9 +31,11 @@ ROUTES: dict[str, tuple[str, ...]] = {
         "DELETE /albums/{album_id}", "POST /albums/{album_id}/photos",
         "DELETE /albums/{album_id}/photos/{photo_id}",
     ),
-    "photosync.handlers.http.account.handler": ("GET /me", "POST /photos/lookup", "GET /healthz"),
+    "photosync.handlers.http.account.handler": (
+        "GET /me", "POST /photos/lookup", "GET /healthz", "GET /openapi.json",
+    ),
 }
-PUBLIC_ROUTES = frozenset({"GET /healthz"})
+PUBLIC_ROUTES = frozenset({"GET /healthz", "GET /openapi.json"})
 
 
 @dataclass(frozen=True)
@@ -47,10 +50,6 @@ def _compile(path_template: str) -> re.Pattern[str]:
     # A path parameter matches one non-empty segment, as in API Gateway.
     regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path_template))
     return re.compile(f"^{regex}$")
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 class LocalGateway:
@@ -70,7 +69,7 @@ class LocalGateway:
         matches = [(r, m) for r in self._routes if (m := r.pattern.match(path))]
         route_match = next(((r, m) for r, m in matches if r.method == request.method), None)
         if route_match is None:
-            return _error(404, "not_found", "no such route")
+            return error_response(404, "not_found", "no such route")
         route, match = route_match
 
         claims = None
@@ -78,11 +77,11 @@ class LocalGateway:
             try:
                 claims = self._authorizer.verify(request.headers.get("authorization"))
             except Unauthorized as refusal:
-                return _error(401, "unauthorized", f"{refusal}: sign in again")
+                return error_response(401, "unauthorized", f"{refusal}: sign in again")
 
         body_bytes = await _read_limited(request)
         if body_bytes is None:
-            return _error(400, "invalid_request", f"request body is larger than {MAX_BODY_BYTES} bytes")
+            return error_response(400, "invalid_request", f"request body is larger than {MAX_BODY_BYTES} bytes")
         body, is_base64 = _event_body(body_bytes)
         query: dict[str, list[str]] = {}
         for name, value in request.query_params.multi_items():
@@ -123,7 +122,7 @@ def _event_body(raw: bytes) -> tuple[str | None, bool]:
 def _http_response(result: Any) -> Response:
     """A function's answer, read as API Gateway reads a v2.0 response."""
     if not isinstance(result, dict) or "statusCode" not in result:
-        return _error(500, "internal_error", "the function returned an invalid response")
+        return error_response(500, "internal_error", "the function returned an invalid response")
     body = result.get("body") or ""
     status = int(result["statusCode"])
     content = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode("utf-8")

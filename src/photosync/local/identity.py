@@ -1,9 +1,8 @@
-"""The local runtime's identity provider: what Cognito (hosted UI + user pool) is in AWS.
+"""The local runtime's identity provider: what Cognito's user pool is in AWS.
 
-It signs RS256 access tokens shaped like Cognito's, publishes its keys as a JWKS, and offers the
-sign-ins a developer needs without a password: `POST /auth/dev/login` and the OAuth 2 authorization
-code flow with PKCE that Cognito's hosted UI offers, so the CLI and the web client use the same flow
-in both runtimes. Both are dev sign-ins and exist only when the local server allows them.
+It signs RS256 access tokens shaped like Cognito's, publishes its keys as a JWKS and registers the
+users who signed in. The pages and flows that sign a developer in (what the hosted UI is in AWS) are
+in `photosync.local.sign_in`.
 
 Everything that must survive a restart lives in `<data_dir>/identity/` (directory 0700, files 0600):
 the signing key (so tokens stay valid), the namespace every `sub` derives from (so an email keeps its
@@ -14,12 +13,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import html
 import json
-import logging
 import os
 import re
-import secrets
 import tempfile
 import threading
 import time
@@ -28,33 +24,20 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import BaseRoute, Route
-
-logger = logging.getLogger(__name__)
 
 IDENTITY_DIR_NAME = "identity"
 SUPPORTED_SCOPES = ("openid", "email", "profile")
-AUTHORIZATION_CODE_TTL_SECONDS = 300
 
 _KEY_FILE = "signing-key.pem"
 _NAMESPACE_FILE = "subject-namespace"
 _REGISTRY_FILE = "users.json"
 _RSA_KEY_BITS = 2048
-_MAX_FORM_BYTES = 16 * 1024
-_MAX_STATE_LENGTH = 2048
-_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-# base64url(SHA-256) without padding is always 43 characters (RFC 7636 section 4.2).
-_CODE_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
-_CODE_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")
 _EMAIL = re.compile(
     r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?",
@@ -86,6 +69,10 @@ def normalize_email(email: object) -> str:
     return normalized
 
 
+# Like Cognito's default: a refresh token outlives many access tokens.
+REFRESH_TOKEN_TTL_SECONDS = 30 * 24 * 3600
+
+
 class LocalIdentityProvider:
     def __init__(
         self,
@@ -115,8 +102,7 @@ class LocalIdentityProvider:
         self.issuer = issuer
         self.client_id = client_id
         self.token_ttl_seconds = token_ttl_seconds
-        self._clock = clock
-        self._origin = _origin(parsed_issuer)
+        self.clock = clock
 
         directory = Path(data_dir) / IDENTITY_DIR_NAME
         _make_private_dir(directory)
@@ -125,7 +111,6 @@ class LocalIdentityProvider:
         self._kid = _rfc7638_thumbprint(public_jwk)
         self._public_jwk = {**public_jwk, "kid": self._kid, "alg": "RS256", "use": "sig"}
         self._users = _UserRegistry(directory)
-        self._codes = _AuthorizationCodes(clock)
 
     def jwks(self) -> dict:
         return {"keys": [dict(self._public_jwk)]}
@@ -137,7 +122,7 @@ class LocalIdentityProvider:
             "authorization_endpoint": f"{self.issuer}/oauth2/authorize",
             "token_endpoint": f"{self.issuer}/oauth2/token",
             "response_types_supported": ["code"],
-            "grant_types_supported": ["authorization_code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["none"],
             "scopes_supported": list(SUPPORTED_SCOPES),
@@ -159,22 +144,11 @@ class LocalIdentityProvider:
         exception propagates and no token is issued. Without `on_first_sign_in` the first sign-in
         is recorded unprovisioned (the API provisions a user without a row on first request).
         """
-        sub, email, first_sign_in = self._register(email, on_first_sign_in)
-        access_token = self._access_token(sub, email, scope)
+        sub, email, first_sign_in = self.register(email, on_first_sign_in)
+        access_token = self.access_token(sub, email, scope)
         return SignIn(access_token, self.token_ttl_seconds, sub, email, first_sign_in)
 
-    def routes(self, *, on_first_sign_in: OnFirstSignIn, dev_login_allowed: bool) -> list[BaseRoute]:
-        endpoints = _AuthEndpoints(self, on_first_sign_in, dev_login_allowed)
-        return [
-            Route("/auth/.well-known/openid-configuration", endpoints.openid_configuration, methods=["GET"]),
-            Route("/auth/.well-known/jwks.json", endpoints.jwks, methods=["GET"]),
-            Route("/auth/dev/login", endpoints.dev_login, methods=["POST"]),
-            Route("/auth/oauth2/authorize", endpoints.authorize_form, methods=["GET"]),
-            Route("/auth/oauth2/authorize", endpoints.authorize_submit, methods=["POST"]),
-            Route("/auth/oauth2/token", endpoints.token, methods=["POST"]),
-        ]
-
-    def _register(self, email: str, on_first_sign_in: OnFirstSignIn | None) -> tuple[str, str, bool]:
+    def register(self, email: str, on_first_sign_in: OnFirstSignIn | None) -> tuple[str, str, bool]:
         email = normalize_email(email)
         sub = self._users.sub_for(email)
         if self._users.is_registered(email):
@@ -183,11 +157,11 @@ class LocalIdentityProvider:
         # sign-ins calling it twice is harmless because it is idempotent.
         if on_first_sign_in is not None:
             on_first_sign_in(sub, email)
-        first_sign_in = self._users.register(email, sub, signed_in_at=self._clock())
+        first_sign_in = self._users.register(email, sub, signed_in_at=self.clock())
         return sub, email, first_sign_in
 
-    def _access_token(self, sub: str, email: str, scope: str) -> str:
-        now = int(self._clock())
+    def access_token(self, sub: str, email: str, scope: str) -> str:
+        now = int(self.clock())
         claims = {
             "sub": sub,
             "iss": self.issuer,
@@ -205,17 +179,32 @@ class LocalIdentityProvider:
         # Cognito's access-token header is exactly {"kid", "alg"}: no "typ".
         return jwt.encode(claims, self._signing_key, algorithm="RS256", headers={"kid": self._kid, "typ": None})
 
-    def _redirect_uri_allowed(self, redirect_uri: str) -> bool:
+    def refresh_token(self, sub: str, email: str, scope: str) -> str:
+        """Like Cognito's, it outlives the access token (30 days) and only buys new access tokens:
+        the gateway refuses it as a bearer token (token_use is not "access")."""
+        now = int(self.clock())
+        claims = {
+            "sub": sub, "iss": self.issuer, "client_id": self.client_id, "token_use": "refresh",
+            "scope": scope, "email": email, "iat": now, "exp": now + REFRESH_TOKEN_TTL_SECONDS,
+            "jti": str(uuid.uuid4()),
+        }
+        return jwt.encode(claims, self._signing_key, algorithm="RS256", headers={"kid": self._kid})
+
+    def refreshed_access_token(self, refresh_token: str, client_id: str) -> tuple[str, str]:
+        """A new access token (and its scope) for a valid refresh token; ValueError otherwise."""
         try:
-            parsed = urlsplit(redirect_uri)
-            parsed.port  # noqa: B018 - raises ValueError on a malformed port
-        except ValueError:
-            return False
-        if parsed.fragment or parsed.username is not None or parsed.password is not None or not parsed.hostname:
-            return False
-        if parsed.scheme == "http" and parsed.hostname in _LOOPBACK_HOSTS:
-            return True
-        return _origin(parsed) == self._origin
+            claims = jwt.decode(
+                refresh_token, self._signing_key.public_key(), algorithms=["RS256"], issuer=self.issuer,
+                # Expiry is checked below against the provider's own clock.
+                options={"require": ["exp", "iat", "sub", "iss"], "verify_exp": False, "verify_iat": False},
+            )
+        except jwt.PyJWTError as error:
+            raise ValueError(f"the refresh token is invalid or expired ({error})") from None
+        if claims.get("token_use") != "refresh" or claims.get("client_id") != client_id:
+            raise ValueError("this is not a refresh token of this client")
+        if claims["exp"] <= self.clock():
+            raise ValueError("the refresh token is expired: sign in again")
+        return self.access_token(claims["sub"], claims["email"], claims["scope"]), claims["scope"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -337,342 +326,3 @@ class _UserRegistry:
         if not isinstance(users, dict):
             raise RuntimeError(f"{self._path} has no 'users' object; fix or remove it")
         return users
-
-
-# ---------------------------------------------------------------------------------------------
-# OAuth 2 authorization code + PKCE
-
-
-@dataclass(frozen=True)
-class _AuthorizationRequest:
-    client_id: str
-    redirect_uri: str
-    code_challenge: str
-    state: str | None
-    scope: str
-
-
-@dataclass(frozen=True)
-class _Grant:
-    request: _AuthorizationRequest
-    sub: str
-    email: str
-    expires_at: float
-
-
-class _AuthorizationCodes:
-    """Codes live in memory: they last five minutes and a restart just means signing in again."""
-
-    def __init__(self, clock: Callable[[], float]) -> None:
-        self._clock = clock
-        self._grants: dict[str, _Grant] = {}
-        self._lock = threading.Lock()
-
-    def issue(self, request: _AuthorizationRequest, sub: str, email: str) -> str:
-        code = secrets.token_urlsafe(32)
-        now = self._clock()
-        with self._lock:
-            self._grants = {c: g for c, g in self._grants.items() if g.expires_at > now}
-            self._grants[code] = _Grant(request, sub, email, now + AUTHORIZATION_CODE_TTL_SECONDS)
-        return code
-
-    def redeem(self, code: str) -> _Grant | None:
-        """The code's grant, once: a code is spent by its first redemption, even a failed one."""
-        with self._lock:
-            grant = self._grants.pop(code, None)
-        if grant is None or grant.expires_at <= self._clock():
-            return None
-        return grant
-
-
-class _AuthorizationError(Exception):
-    """A bad authorization request. Only once the client and its redirect URI are trusted may the
-    error be sent back to the client by redirect; before that it is shown here."""
-
-    def __init__(self, error: str, description: str, *, redirect_to: str | None = None, state: str | None = None):
-        super().__init__(description)
-        self.error = error
-        self.description = description
-        self.redirect_to = redirect_to
-        self.state = state
-
-
-_AUTHORIZATION_PARAMETERS = (
-    "response_type",
-    "client_id",
-    "redirect_uri",
-    "code_challenge",
-    "code_challenge_method",
-    "state",
-    "scope",
-)
-
-
-def _single_valued(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    values: dict[str, str] = {}
-    for name, value in pairs:
-        if name in values:
-            raise ValueError(f"parameter {name!r} is repeated")
-        values[name] = value
-    return values
-
-
-def _with_query(url: str, parameters: Mapping[str, str | None]) -> str:
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    query.extend((name, value) for name, value in parameters.items() if value is not None)
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def _origin(parts: SplitResult) -> tuple[str, str, int | None]:
-    default_port = {"http": 80, "https": 443}.get(parts.scheme)
-    return (parts.scheme, (parts.hostname or "").lower(), parts.port or default_port)
-
-
-def _pkce_challenge(code_verifier: str) -> str:
-    digest = hashlib.sha256(code_verifier.encode("ascii")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
-
-
-# ---------------------------------------------------------------------------------------------
-# HTTP
-
-
-def _api_error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
-
-
-def _oauth_error(error: str, description: str) -> JSONResponse:
-    return JSONResponse(
-        {"error": error, "error_description": description},
-        status_code=400,
-        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
-    )
-
-
-def _token_response(access_token: str, expires_in: int, **extra: str) -> JSONResponse:
-    return JSONResponse(
-        {"access_token": access_token, "token_type": "Bearer", "expires_in": expires_in, **extra},
-        headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
-    )
-
-
-_PAGE_HEADERS = {
-    # No script, style or other resource is needed, so a strict policy costs nothing.
-    "Content-Security-Policy": "default-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-}
-
-_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in to PhotoSync (local)</title>
-</head>
-<body>
-<main>
-<h1>Sign in to PhotoSync</h1>
-<p>Local development sign-in: enter any email address, no password is asked.
-After signing in you return to <code>{redirect_uri}</code>.</p>
-{error}<form method="post" action="authorize">
-<label for="email">Email</label>
-<input id="email" name="email" type="email" required autocomplete="email" autofocus value="{email}">
-{hidden}<button type="submit">Sign in</button>
-</form>
-</main>
-</body>
-</html>
-"""
-
-
-def _sign_in_page(parameters: Mapping[str, str], *, email: str = "", error: str = "", status: int = 200) -> HTMLResponse:
-    hidden = "".join(
-        f'<input type="hidden" name="{name}" value="{html.escape(parameters[name], quote=True)}">\n'
-        for name in _AUTHORIZATION_PARAMETERS
-        if name in parameters
-    )
-    body = _PAGE.format(
-        redirect_uri=html.escape(parameters.get("redirect_uri", ""), quote=True),
-        email=html.escape(email, quote=True),
-        error=f'<p role="alert">{html.escape(error, quote=True)}</p>\n' if error else "",
-        hidden=hidden,
-    )
-    return HTMLResponse(body, status_code=status, headers=_PAGE_HEADERS)
-
-
-async def _form_fields(request: Request) -> dict[str, str]:
-    """The request's form fields; `ValueError` if it is not a small, well-formed urlencoded form."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        raise ValueError("the body must be application/x-www-form-urlencoded")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > _MAX_FORM_BYTES:
-            raise ValueError("the form is too large")
-    try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body))
-    except (UnicodeDecodeError, ValueError):
-        raise ValueError("the form is not valid urlencoded UTF-8") from None
-    return _single_valued(pairs)
-
-
-class _AuthEndpoints:
-    def __init__(self, provider: LocalIdentityProvider, on_first_sign_in: OnFirstSignIn, dev_login_allowed: bool):
-        self._provider = provider
-        self._on_first_sign_in = on_first_sign_in
-        self._dev_login_allowed = dev_login_allowed
-
-    async def openid_configuration(self, request: Request) -> Response:
-        return JSONResponse(self._provider.openid_configuration())
-
-    async def jwks(self, request: Request) -> Response:
-        return JSONResponse(self._provider.jwks())
-
-    async def dev_login(self, request: Request) -> Response:
-        if not self._dev_login_allowed:
-            return _dev_sign_in_forbidden()
-        try:
-            body = await request.json()
-        except ValueError:
-            return _api_error(400, "invalid_request", "the body must be JSON like {\"email\": \"name@example.com\"}")
-        if not isinstance(body, dict) or "email" not in body:
-            return _api_error(400, "invalid_request", "the body must be JSON like {\"email\": \"name@example.com\"}")
-        try:
-            email = normalize_email(body["email"])
-        except ValueError as error:
-            return _api_error(400, "invalid_request", str(error))
-        try:
-            sign_in = await self._signed_in(self._provider.sign_in, email, on_first_sign_in=self._on_first_sign_in)
-        except _ProvisioningFailed:
-            return _provisioning_failed()
-        return _token_response(sign_in.access_token, sign_in.expires_in)
-
-    async def authorize_form(self, request: Request) -> Response:
-        if not self._dev_login_allowed:
-            return _dev_sign_in_forbidden()
-        try:
-            parameters = _single_valued(request.query_params.multi_items())
-            self._authorization_request(parameters)
-        except ValueError as error:
-            return _api_error(400, "invalid_request", str(error))
-        except _AuthorizationError as error:
-            return self._authorization_failed(error)
-        return _sign_in_page(parameters)
-
-    async def authorize_submit(self, request: Request) -> Response:
-        if not self._dev_login_allowed:
-            return _dev_sign_in_forbidden()
-        try:
-            fields = await _form_fields(request)
-            authorization = self._authorization_request(fields)
-        except ValueError as error:
-            return _api_error(400, "invalid_request", str(error))
-        except _AuthorizationError as error:
-            return self._authorization_failed(error)
-        entered_email = fields.get("email", "")
-        try:
-            email = normalize_email(entered_email)
-        except ValueError as error:
-            return _sign_in_page(fields, email=entered_email, error=str(error), status=400)
-        try:
-            sub, email, _ = await self._signed_in(self._provider._register, email, self._on_first_sign_in)
-        except _ProvisioningFailed:
-            return _sign_in_page(fields, email=email, error="Your account could not be set up; please try again.", status=503)
-        code = self._provider._codes.issue(authorization, sub, email)
-        location = _with_query(authorization.redirect_uri, {"code": code, "state": authorization.state})
-        return RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})
-
-    async def token(self, request: Request) -> Response:
-        if not self._dev_login_allowed:
-            return _dev_sign_in_forbidden()
-        try:
-            fields = await _form_fields(request)
-        except ValueError as error:
-            return _oauth_error("invalid_request", str(error))
-        if fields.get("grant_type") != "authorization_code":
-            return _oauth_error("unsupported_grant_type", "only grant_type=authorization_code is supported")
-        missing = [name for name in ("code", "redirect_uri", "client_id", "code_verifier") if not fields.get(name)]
-        if missing:
-            return _oauth_error("invalid_request", f"missing {', '.join(missing)}")
-        grant = self._provider._codes.redeem(fields["code"])
-        if grant is None:
-            return _oauth_error("invalid_grant", "the code is invalid, expired or already used")
-        if fields["client_id"] != grant.request.client_id:
-            return _oauth_error("invalid_grant", "the code was issued to another client")
-        if fields["redirect_uri"] != grant.request.redirect_uri:
-            return _oauth_error("invalid_grant", "redirect_uri differs from the authorization request")
-        verifier = fields["code_verifier"]
-        if not _CODE_VERIFIER.fullmatch(verifier) or not secrets.compare_digest(
-            _pkce_challenge(verifier), grant.request.code_challenge
-        ):
-            return _oauth_error("invalid_grant", "code_verifier does not match the code_challenge")
-        provider = self._provider
-        access_token = await run_in_threadpool(provider._access_token, grant.sub, grant.email, grant.request.scope)
-        return _token_response(access_token, provider.token_ttl_seconds, scope=grant.request.scope)
-
-    def _authorization_request(self, parameters: Mapping[str, str]) -> _AuthorizationRequest:
-        client_id = parameters.get("client_id", "")
-        if client_id != self._provider.client_id:
-            raise _AuthorizationError("invalid_request", "unknown client_id")
-        redirect_uri = parameters.get("redirect_uri", "")
-        if not self._provider._redirect_uri_allowed(redirect_uri):
-            raise _AuthorizationError(
-                "invalid_request",
-                "redirect_uri must be a loopback URL (http://127.0.0.1:<port>/...) or on this server",
-            )
-        state = parameters.get("state")
-        if state is not None and len(state) > _MAX_STATE_LENGTH:
-            raise _AuthorizationError("invalid_request", "state is too long", redirect_to=redirect_uri)
-
-        def refuse(error: str, description: str) -> _AuthorizationError:
-            return _AuthorizationError(error, description, redirect_to=redirect_uri, state=state)
-
-        if parameters.get("response_type") != "code":
-            raise refuse("unsupported_response_type", "response_type must be code")
-        if parameters.get("code_challenge_method") != "S256":
-            raise refuse("invalid_request", "code_challenge_method must be S256")
-        code_challenge = parameters.get("code_challenge", "")
-        if not _CODE_CHALLENGE.fullmatch(code_challenge):
-            raise refuse("invalid_request", "code_challenge must be the base64url SHA-256 of the code_verifier")
-        requested_scopes = parameters.get("scope", " ".join(SUPPORTED_SCOPES)).split()
-        if not requested_scopes or any(scope not in SUPPORTED_SCOPES for scope in requested_scopes):
-            raise refuse("invalid_scope", f"scope must be made of {', '.join(SUPPORTED_SCOPES)}")
-        scope = " ".join(dict.fromkeys(requested_scopes))
-        return _AuthorizationRequest(client_id, redirect_uri, code_challenge, state, scope)
-
-    @staticmethod
-    def _authorization_failed(error: _AuthorizationError) -> Response:
-        if error.redirect_to is None:
-            return _api_error(400, "invalid_request", error.description)
-        location = _with_query(
-            error.redirect_to,
-            {"error": error.error, "error_description": error.description, "state": error.state},
-        )
-        return RedirectResponse(location, status_code=302, headers={"Cache-Control": "no-store"})
-
-    @staticmethod
-    async def _signed_in(sign_in: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run a sign-in (which may provision the user) off the event loop; its failure is ours, not
-        the caller's, and is answered without detail."""
-        try:
-            return await run_in_threadpool(sign_in, *args, **kwargs)
-        except Exception as error:
-            logger.exception("sign-in failed; a first sign-in's provisioning runs again next time")
-            raise _ProvisioningFailed from error
-
-
-class _ProvisioningFailed(Exception):
-    pass
-
-
-def _dev_sign_in_forbidden() -> JSONResponse:
-    return _api_error(403, "forbidden", "the dev sign-in is turned off on this server")
-
-
-def _provisioning_failed() -> JSONResponse:
-    return _api_error(503, "unavailable", "the account could not be set up; please sign in again")

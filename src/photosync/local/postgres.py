@@ -183,6 +183,12 @@ class PrivatePostgres:
         return self._url
 
     @property
+    def started_server(self) -> bool:
+        """Whether start() had to start the server, rather than use one already running (a running
+        `photosync serve`'s, say, which only its owner may stop)."""
+        return self._postmaster is not None
+
+    @property
     def socket_dir(self) -> Path:
         return socket_dir_for(self.pgdata)
 

@@ -9,7 +9,6 @@ uvicorn. Stopping the server stops its PostgreSQL.
 from __future__ import annotations
 
 import fcntl
-import ipaddress
 import logging
 import os
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from photosync.local.gateway import ROUTES
 from photosync.local.lambda_runtime import LocalLambdaRuntime
 from photosync.local.postgres import PrivatePostgres
 from photosync.local.scheduler import Schedule
+from photosync.local.sign_in import DevSignIn
 
 log = logging.getLogger(__name__)
 
@@ -44,22 +44,13 @@ class ServeOptions:
     environments: int = 4
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def default_web_dir() -> Path | None:
     """The web client shipped beside the package in a source checkout, if there is one."""
     candidate = Path(__file__).resolve().parents[3] / "web"
     return candidate if (candidate / "index.html").is_file() else None
 
 
-def serve(options: ServeOptions, *, on_ready: Callable[[str, bool], None] | None = None) -> None:
+def serve(options: ServeOptions, *, on_ready: Callable[[str, DevSignIn], None] | None = None) -> None:
     data_dir = options.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     # The kernel drops this lock with the process, so a killed server never leaves it behind.
@@ -70,10 +61,12 @@ def serve(options: ServeOptions, *, on_ready: Callable[[str, bool], None] | None
         raise ConfigError(
             f"another `photosync serve` is already using {data_dir}: stop it, or choose another --data-dir"
         ) from None
-    dev_login_allowed = is_loopback(options.host) or options.allow_dev_login
     url_host = "127.0.0.1" if options.host in ("0.0.0.0", "::") else options.host
     url_host = f"[{url_host}]" if ":" in url_host else url_host
     public_url = os.environ.get("PHOTOSYNC_PUBLIC_URL") or f"http://{url_host}:{options.port}"
+    dev_sign_in = DevSignIn.for_server(
+        bind_host=options.host, public_url=public_url, allow_dev_login=options.allow_dev_login
+    )
 
     postgres = None
     if not os.environ.get("DATABASE_URL"):
@@ -94,7 +87,7 @@ def serve(options: ServeOptions, *, on_ready: Callable[[str, bool], None] | None
             applied = apply_migrations(conn)
         if applied:
             log.warning("applied migrations: %s", ", ".join(applied))
-        _run(options, data_dir, public_url, dev_login_allowed, on_ready)
+        _run(options, data_dir, public_url, dev_sign_in, on_ready)
     finally:
         if postgres is not None:
             postgres.stop()
@@ -104,8 +97,8 @@ def _run(
     options: ServeOptions,
     data_dir: Path,
     public_url: str,
-    dev_login_allowed: bool,
-    on_ready: Callable[[str, bool], None] | None,
+    dev_sign_in: DevSignIn,
+    on_ready: Callable[[str, DevSignIn], None] | None,
 ) -> None:
     config = settings()
     # With an S3-compatible store the bucket, not this server, receives uploads.
@@ -119,7 +112,7 @@ def _run(
             store=store,
             runtime=runtime,
             concurrency=options.environments * 2,
-            dev_login_allowed=dev_login_allowed,
+            dev_sign_in=dev_sign_in,
             web_dir=options.web_dir or default_web_dir(),
             mobile_web_dir=options.mobile_web_dir,
         )
@@ -130,7 +123,7 @@ def _run(
         schedule.start()
         try:
             if on_ready is not None:
-                on_ready(public_url, dev_login_allowed)
+                on_ready(public_url, dev_sign_in)
             server.run()
         finally:
             schedule.stop()

@@ -16,22 +16,19 @@ import time
 import anyio
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from photosync.adapters.objectstore.local_disk import STORE_PATH, LocalDiskStore, SignatureError
+from photosync.adapters.objectstore.local_disk import STORE_PATH, LocalDiskStore, ObjectExists, SignatureError
 from photosync.local.events import s3_object_created_event
 from photosync.local.lambda_runtime import LocalFunction
+from photosync.local.responses import error_response
 
 log = logging.getLogger(__name__)
 
 LOCAL_BUCKET = "photosync-local"
 # S3 retries a failed asynchronous invocation twice; so does this.
 EVENT_DELIVERY_ATTEMPTS = 3
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 class StoreEndpoints:
@@ -50,13 +47,13 @@ class StoreEndpoints:
         try:
             ticket = self._store.verify_upload(key, dict(request.query_params))
         except (SignatureError, ValueError) as refusal:
-            return _error(403, "forbidden", str(refusal))
+            return error_response(403, "forbidden", str(refusal))
         declared = request.headers.get("content-length")
         if declared is None or not declared.isdigit() or int(declared) != ticket.size:
-            return _error(400, "invalid_request", f"the body must be exactly {ticket.size} bytes (Content-Length)")
+            return error_response(400, "invalid_request", f"the body must be exactly {ticket.size} bytes (Content-Length)")
         content_type = request.headers.get("content-type", "")
         if content_type != ticket.content_type:
-            return _error(403, "forbidden", f"Content-Type must be {ticket.content_type!r}, as signed")
+            return error_response(403, "forbidden", f"Content-Type must be {ticket.content_type!r}, as signed")
 
         temp = self._store.incoming_file()
         digest, received = hashlib.sha256(), 0
@@ -65,20 +62,25 @@ class StoreEndpoints:
                 async for chunk in request.stream():
                     received += len(chunk)
                     if received > ticket.size:
-                        return _error(400, "invalid_request", f"the body is longer than {ticket.size} bytes")
+                        return error_response(400, "invalid_request", f"the body is longer than {ticket.size} bytes")
                     digest.update(chunk)
                     f.write(chunk)
                 if received != ticket.size:
-                    return _error(400, "invalid_request", f"the body is {received} bytes, not {ticket.size}")
+                    return error_response(400, "invalid_request", f"the body is {received} bytes, not {ticket.size}")
                 if digest.hexdigest() != ticket.sha256:
-                    return _error(400, "invalid_request", "the body's SHA-256 does not match the one declared")
+                    return error_response(400, "invalid_request", "the body's SHA-256 does not match the one declared")
                 f.flush()
                 await anyio.to_thread.run_sync(os.fsync, f.fileno())
             await anyio.to_thread.run_sync(
-                lambda: self._store.commit(temp, key, sha256=ticket.sha256, content_type=ticket.content_type)
+                lambda: self._store.commit(
+                    temp, key, sha256=ticket.sha256, content_type=ticket.content_type, create_only=True
+                )
             )
+        except ObjectExists:
+            # As S3 answers a PUT with If-None-Match: * on an existing key.
+            return _error(412, "precondition_failed", "this upload link was used already: the file is stored")
         except ClientDisconnect:
-            return _error(400, "invalid_request", "the upload was interrupted")
+            return error_response(400, "invalid_request", "the upload was interrupted")
         finally:
             temp.unlink(missing_ok=True)
         etag = hashlib.md5(usedforsecurity=False)
@@ -94,11 +96,11 @@ class StoreEndpoints:
         try:
             ticket = self._store.verify_download(key, dict(request.query_params))
         except (SignatureError, ValueError) as refusal:
-            return _error(403, "forbidden", str(refusal))
+            return error_response(403, "forbidden", str(refusal))
         path = self._store.object_path(key)
         info = self._store.head(key)
         if info is None:
-            return _error(404, "not_found", "no such object")
+            return error_response(404, "not_found", "no such object")
         headers = {
             # Cacheable for as long as the link itself is valid.
             "Cache-Control": f"private, max-age={max(0, ticket.expires - int(time.time()))}",

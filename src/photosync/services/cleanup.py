@@ -1,25 +1,46 @@
 """The scheduled sweep (F1.2 cleanup): release expired reservations (finalizing those whose file did
-arrive), retry object deletions and renditions, purge old tombstones. Batched and bounded per run,
-so it keeps up with any number of rows over successive runs."""
+arrive), retry object deletions and renditions, purge old tombstones.
+
+A run has a deadline (the function's remaining time, less a margin) and stops there; whatever is
+left waits for the next run. The phases take turns, a small batch each, so a backlog in one (say,
+20,000 expired reservations to check one by one) never starves the others. A run takes up each row
+at most once, and expired reservations go least-tried first, so rows whose check keeps failing
+cannot hold back the rest either."""
 
 from __future__ import annotations
 
-import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from photosync.adapters.objectstore import ObjectStore
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
+from photosync.domain.model import Photo
+from photosync.log import logger
 from photosync.services import deletions, finalize, renditions
 
-log = logging.getLogger(__name__)
-
-BATCH_SIZE = 500
-MAX_BATCHES_PER_RUN = 40
+# Rows per phase per turn: small enough that every phase gets a turn early in a run.
+TURN_SIZE = 50
 TOMBSTONE_RETENTION = timedelta(days=7)
+TOMBSTONE_PURGE_LIMIT = 20_000
 # Renditions are normally made by finalize itself; only older stragglers are retried here.
 RENDITION_RETRY_AFTER = timedelta(minutes=10)
-RENDITION_RETRY_BATCH = 50
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a run must stop, on a monotonic clock (injectable, so tests control time)."""
+
+    at: float
+    clock: Callable[[], float] = time.monotonic
+
+    @classmethod
+    def after(cls, seconds: float, clock: Callable[[], float] = time.monotonic) -> "Deadline":
+        return cls(clock() + seconds, clock)
+
+    def passed(self) -> bool:
+        return self.clock() >= self.at
 
 
 @dataclass
@@ -29,58 +50,117 @@ class CleanupReport:
     deleted_objects: int = 0
     renditions_retried: int = 0
     tombstones_purged: int = 0
+    # True when the deadline came with work left: the next run goes on.
+    stopped_at_deadline: bool = False
     errors: list[str] = field(default_factory=list)
 
 
 def run_cleanup(
-    uow: UnitOfWork, store: ObjectStore, *, pending_ttl_seconds: int, now: datetime | None = None
+    uow: UnitOfWork,
+    store: ObjectStore,
+    *,
+    pending_ttl_seconds: int,
+    deadline: Deadline | None = None,
+    now: datetime | None = None,
+    turn_size: int = TURN_SIZE,
 ) -> CleanupReport:
     now = now or datetime.now(timezone.utc)
+    deadline = deadline or Deadline(float("inf"))
     report = CleanupReport()
-    _sweep_expired(uow, store, now - timedelta(seconds=pending_ttl_seconds), report)
-    _drain_outbox(uow, store, report)
-    _retry_renditions(uow, store, now - RENDITION_RETRY_AFTER, report)
     with uow.transaction():
         report.tombstones_purged = uow.uploads.purge_tombstones(
-            created_before=now - TOMBSTONE_RETENTION, limit=BATCH_SIZE * MAX_BATCHES_PER_RUN
+            created_before=now - TOMBSTONE_RETENTION, limit=TOMBSTONE_PURGE_LIMIT
         )
-    log.info("cleanup finished", extra={"report": report.__dict__})
+    phases: list[Callable[[], bool]] = [
+        _ExpiredReservations(uow, store, now - timedelta(seconds=pending_ttl_seconds), now, report, deadline, turn_size),
+        _Outbox(uow, store, report, turn_size),
+        _RenditionRetries(uow, store, now - RENDITION_RETRY_AFTER, report, deadline, turn_size),
+    ]
+    while phases:
+        for phase in list(phases):
+            if deadline.passed():
+                report.stopped_at_deadline = True
+                logger.warning("cleanup stopped at its deadline; the next run goes on", extra={"report": report.__dict__})
+                return report
+            if not phase():
+                phases.remove(phase)
+    logger.info("cleanup finished", extra={"report": report.__dict__})
     return report
 
 
-def _sweep_expired(uow: UnitOfWork, store: ObjectStore, created_before: datetime, report: CleanupReport) -> None:
-    after = None
-    for _ in range(MAX_BATCHES_PER_RUN):
-        batch = uow.uploads.expired(created_before=created_before, after=after, limit=BATCH_SIZE)
-        if not batch:
-            return
-        after = batch[-1]
+# Each phase is called once per turn; it does up to one batch and answers whether work is left.
+
+
+@dataclass
+class _ExpiredReservations:
+    uow: UnitOfWork
+    store: ObjectStore
+    created_before: datetime
+    run_started: datetime
+    report: CleanupReport
+    deadline: Deadline
+    turn_size: int
+
+    def __call__(self) -> bool:
+        batch = self.uow.uploads.expired(
+            created_before=self.created_before, not_swept_since=self.run_started, limit=self.turn_size
+        )
         for upload in batch:
+            if self.deadline.passed():
+                return True
+            attempts = self.uow.uploads.count_sweep_attempt(upload.id, at=self.run_started)
+            if attempts is None:
+                continue
             try:
-                if store.head(upload.object_key) is not None:
+                if self.store.head(upload.object_key) is not None:
                     # The file arrived but its event was lost or is late: finalize it now.
-                    result = finalize.finalize_object(uow, store, upload.object_key)
-                    report.finalized += result.outcome == "finalized"
-                elif finalize.release_expired(uow, upload):
-                    report.released += 1
+                    result = finalize.finalize_object(self.uow, self.store, upload.object_key)
+                    self.report.finalized += result.outcome == "finalized"
+                elif finalize.release_expired(self.uow, upload):
+                    self.report.released += 1
             except Exception as error:  # noqa: BLE001 - one bad row must not stop the sweep
-                log.exception("sweeping an expired upload failed", extra={"upload_id": str(upload.id)})
-                report.errors.append(f"upload {upload.id}: {error}")
+                logger.exception(
+                    "sweeping an expired upload failed", extra={"upload_id": str(upload.id), "attempts": attempts}
+                )
+                self.report.errors.append(f"upload {upload.id} (attempt {attempts}): {error}")
+        return len(batch) == self.turn_size
 
 
-def _drain_outbox(uow: UnitOfWork, store: ObjectStore, report: CleanupReport) -> None:
-    for _ in range(MAX_BATCHES_PER_RUN):
-        due = uow.deletions.due(limit=BATCH_SIZE)
-        if not due:
-            return
-        removed = deletions.drain(uow, store, due)
-        report.deleted_objects += removed
+@dataclass
+class _Outbox:
+    uow: UnitOfWork
+    store: ObjectStore
+    report: CleanupReport
+    turn_size: int
+
+    def __call__(self) -> bool:
+        due = self.uow.deletions.due(limit=self.turn_size)
+        removed = deletions.drain(self.uow, self.store, due)
+        self.report.deleted_objects += removed
         if removed < len(due):
             # Failures were rescheduled with backoff; the rest of the outbox waits for the next run.
-            report.errors.append(f"{len(due) - removed} object deletions failed and will be retried")
-            return
+            self.report.errors.append(f"{len(due) - removed} object deletions failed and will be retried")
+            return False
+        return len(due) == self.turn_size
 
 
-def _retry_renditions(uow: UnitOfWork, store: ObjectStore, uploaded_before: datetime, report: CleanupReport) -> None:
-    for photo in uow.photos.awaiting_renditions(uploaded_before=uploaded_before, limit=RENDITION_RETRY_BATCH):
-        report.renditions_retried += renditions.retry_pending(uow, store, photo)
+@dataclass
+class _RenditionRetries:
+    uow: UnitOfWork
+    store: ObjectStore
+    uploaded_before: datetime
+    report: CleanupReport
+    deadline: Deadline
+    turn_size: int
+    after: Photo | None = None
+
+    def __call__(self) -> bool:
+        batch = self.uow.photos.awaiting_renditions(
+            uploaded_before=self.uploaded_before, after=self.after, limit=self.turn_size
+        )
+        for photo in batch:
+            if self.deadline.passed():
+                return True
+            self.after = photo
+            self.report.renditions_retried += renditions.retry_pending(self.uow, self.store, photo)
+        return len(batch) == self.turn_size

@@ -3,13 +3,10 @@ change that orphaned them, and this removes the bytes afterwards, retrying what 
 
 from __future__ import annotations
 
-import logging
-
 from photosync.adapters.objectstore import ObjectStore
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain.model import ObjectDeletion
-
-log = logging.getLogger(__name__)
+from photosync.log import logger
 
 
 def drain(uow: UnitOfWork, store: ObjectStore, deletions: list[ObjectDeletion]) -> int:
@@ -20,7 +17,7 @@ def drain(uow: UnitOfWork, store: ObjectStore, deletions: list[ObjectDeletion]) 
         try:
             store.delete(deletion.object_key)
         except Exception as error:  # noqa: BLE001 - any failure is retried by the sweep, none is lost
-            log.warning(
+            logger.warning(
                 "object deletion failed; will retry",
                 extra={"key": deletion.object_key, "attempts": deletion.attempts + 1, "error": str(error)},
             )

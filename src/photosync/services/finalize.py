@@ -4,7 +4,6 @@ file never came. Every path here is safe under S3's at-least-once, possibly late
 from __future__ import annotations
 
 import hashlib
-import logging
 from dataclasses import dataclass
 
 from photosync.adapters.objectstore import ObjectStore
@@ -12,11 +11,16 @@ from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain import keys
 from photosync.domain.media_types import SNIFF_BYTES, sniff_content_type
 from photosync.domain.model import PendingUpload
+from photosync.log import logger
 from photosync.services import deletions, renditions
 
-log = logging.getLogger(__name__)
 
 HASH_CHUNK_BYTES = 8 * 1024 * 1024
+
+
+# The reason kept for an upload whose content arrived concurrently through another upload, which
+# won: its status reports that other photo as the outcome (api.md), not a failure.
+LOST_RACE_REASON = "duplicate: this content is already backed up"
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ def finalize_object(uow: UnitOfWork, store: ObjectStore, key: str) -> FinalizeRe
     concurrently, and late: every outcome after the first changes nothing."""
     parsed = keys.parse_original_key(key)
     if parsed is None:
-        log.warning("ignoring object outside the originals layout", extra={"key": key})
+        logger.warning("ignoring object outside the originals layout", extra={"key": key})
         return FinalizeResult("ignored")
     owner_id, upload_id = parsed
 
@@ -78,7 +82,7 @@ def finalize_object(uow: UnitOfWork, store: ObjectStore, key: str) -> FinalizeRe
             uow.users.charge_reserved(owner_id, locked.size)
             outcome = "finalized"
         else:
-            uow.uploads.mark_failed(upload_id, "duplicate: this content is already backed up")
+            uow.uploads.mark_failed(upload_id, LOST_RACE_REASON)
             uow.users.release(owner_id, locked.size)
             outcome = "duplicate_content"
     if outcome in ("orphan", "duplicate_content"):
@@ -114,7 +118,7 @@ def _reject(uow: UnitOfWork, store: ObjectStore, upload: PendingUpload, reason: 
             uow.users.release(upload.owner_id, locked.size)
     if not uow.photos.exists(upload.id, owner_id=upload.owner_id):
         _remove_objects(uow, store, [upload.object_key])
-    log.info("upload rejected", extra={"upload_id": str(upload.id), "reason": reason})
+    logger.info("upload rejected", extra={"upload_id": str(upload.id), "reason": reason})
     return FinalizeResult("rejected", reason)
 
 

@@ -7,7 +7,6 @@ objects with the same content.
 
 from __future__ import annotations
 
-import logging
 import uuid
 
 from photosync.adapters import media
@@ -16,9 +15,9 @@ from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain import keys
 from photosync.domain.media_types import IMAGE_TYPES
 from photosync.domain.model import Photo, PhotoMetadata, Rendered
+from photosync.log import logger
 from photosync.services import deletions
 
-log = logging.getLogger(__name__)
 
 # Larger originals are stored and served, but not decoded here: that would not fit a Lambda's memory.
 MAX_DECODE_BYTES = 200 * 1024 * 1024
@@ -37,7 +36,7 @@ def inspect_original(
     try:
         info = media.inspect_media(content, content_type)
     except media.MediaError as error:
-        log.info("original cannot be decoded", extra={"key": key, "error": str(error)})
+        logger.info("original cannot be decoded", extra={"key": key, "error": str(error)})
         return None, PhotoMetadata(content_type=content_type)
     return content, PhotoMetadata(
         content_type=info.content_type, width=info.width, height=info.height,
@@ -55,7 +54,7 @@ def render(
     try:
         made = media.make_renditions(content, content_type)
     except media.MediaError as error:
-        log.info("no renditions for this content", extra={"photo_id": str(photo_id), "error": str(error)})
+        logger.info("no renditions for this content", extra={"photo_id": str(photo_id), "error": str(error)})
         return Rendered("failed")
     if made is None:
         return Rendered("none")
@@ -64,7 +63,7 @@ def render(
         store.put(rendered.thumbnail_key, made.thumbnail, content_type=made.content_type)
         store.put(rendered.preview_key, made.preview, content_type=made.content_type)
     except Exception as error:  # noqa: BLE001 - the sweep retries; the photo itself is safe
-        log.warning("storing renditions failed", extra={"photo_id": str(photo_id), "error": str(error)})
+        logger.warning("storing renditions failed", extra={"photo_id": str(photo_id), "error": str(error)})
         return Rendered("pending")
     return rendered
 
@@ -74,7 +73,7 @@ def retry_pending(uow: UnitOfWork, store: ObjectStore, photo: Photo) -> bool:
     try:
         content = store.read(photo.object_key)
     except Exception as error:  # noqa: BLE001 - counted, and retried up to the limit
-        log.warning("reading original for renditions failed", extra={"photo_id": str(photo.id), "error": str(error)})
+        logger.warning("reading original for renditions failed", extra={"photo_id": str(photo.id), "error": str(error)})
         content = None
         rendered = Rendered("pending")
     else:

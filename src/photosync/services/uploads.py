@@ -13,7 +13,7 @@ from photosync.domain.errors import NotFound, QuotaExceeded
 from photosync.domain.model import PendingUpload
 from photosync.domain.units import human_bytes
 from photosync.domain.validation import UploadRequest
-
+from photosync.services import finalize
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,12 @@ def request_upload(
     now = now or datetime.now(timezone.utc)
     upload_id = uuid.uuid4()
     key = keys.original_key(owner_id, upload_id)
+    # Signed before anything is reserved: a signing failure must not strand a reservation until the
+    # sweep. An unused URL is harmless: finalize accepts no object without its reservation.
+    presigned = store.presign_upload(
+        key, size=request.size, sha256=request.sha256, content_type=request.content_type,
+        expires_in=url_ttl_seconds,
+    )
     with uow.transaction():
         if not uow.users.reserve(owner_id, request.size):
             account = uow.users.get(owner_id)
@@ -72,10 +78,6 @@ def request_upload(
                 url_expires_at=now + timedelta(seconds=url_ttl_seconds),
             )
         )
-    presigned = store.presign_upload(
-        key, size=request.size, sha256=request.sha256, content_type=request.content_type,
-        expires_in=url_ttl_seconds,
-    )
     return UploadGranted(upload_id, presigned)
 
 
@@ -83,6 +85,11 @@ def upload_status(uow: UnitOfWork, *, owner_id: uuid.UUID, upload_id: uuid.UUID)
     # The pending row is read before the photo: finalize swaps one for the other atomically, so one
     # of the two reads always sees the upload.
     pending = uow.uploads.get(upload_id, owner_id=owner_id)
+    if pending is not None and pending.reason == finalize.LOST_RACE_REASON:
+        # The same content arrived concurrently through another upload: that photo is the outcome.
+        winner = uow.photos.id_by_sha256(pending.sha256, owner_id=owner_id)
+        if winner is not None:
+            return UploadStatus(upload_id, "complete", photo_id=winner)
     if pending is not None:
         return UploadStatus(upload_id, pending.status, reason=pending.reason)
     if uow.photos.exists(upload_id, owner_id=owner_id):

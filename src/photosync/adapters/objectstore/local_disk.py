@@ -31,6 +31,10 @@ STORE_PATH = "/_store/objects/"
 DOWNLOAD_EXPIRY_WINDOW = 300
 
 
+class ObjectExists(Exception):
+    """A create-only upload found an object at its key already."""
+
+
 class SignatureError(Exception):
     """A URL that is not one this store signed, was changed, or has expired."""
 
@@ -155,19 +159,32 @@ class LocalDiskStore:
         """A fresh temporary path on the same file system as the objects (so the final move is atomic)."""
         return self._incoming / secrets.token_hex(16)
 
-    def commit(self, temp: Path, key: str, *, sha256: str, content_type: str) -> None:
-        """Move a fully written and fsynced file into place durably, with its metadata."""
+    def commit(self, temp: Path, key: str, *, sha256: str, content_type: str, create_only: bool = False) -> None:
+        """Move a fully written and fsynced file into place durably, with its metadata.
+
+        `create_only` (uploads through a signed URL, like S3's `If-None-Match: *`) refuses with
+        ObjectExists when the key holds an object, so a reused URL cannot replace an original."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         meta_temp = temp.with_suffix(".meta")
-        with meta_temp.open("w") as f:
-            json.dump({"sha256": sha256, "content_type": content_type}, f)
-            f.flush()
-            os.fsync(f.fileno())
-        # Metadata first: an object file is never visible without its metadata.
-        os.replace(meta_temp, self._meta_path(path))
-        os.replace(temp, path)
-        _fsync_dir(path.parent)
+        try:
+            with meta_temp.open("w") as f:
+                json.dump({"sha256": sha256, "content_type": content_type}, f)
+                f.flush()
+                os.fsync(f.fileno())
+            # Metadata first: an object file is never visible without its metadata. Linking it in
+            # is the atomic create-if-absent that claims the key.
+            if create_only:
+                try:
+                    os.link(meta_temp, self._meta_path(path))
+                except FileExistsError:
+                    raise ObjectExists(key) from None
+            else:
+                os.replace(meta_temp, self._meta_path(path))
+            os.replace(temp, path)
+            _fsync_dir(path.parent)
+        finally:
+            meta_temp.unlink(missing_ok=True)
 
     def object_path(self, key: str) -> Path:
         return self._path(key)

@@ -60,6 +60,8 @@ class S3ObjectStore(ObjectStore):
             # The shape the AWS SDKs send with a precomputed checksum; S3-compatible stores that
             # record a checksum only when the algorithm is named (moto among them) need it too.
             "x-amz-sdk-checksum-algorithm": "SHA256",
+            # Create only: a URL used again (before it expires) cannot replace the stored original.
+            "If-None-Match": "*",
         }
         url = self._presign(
             "put_object",
@@ -70,6 +72,7 @@ class S3ObjectStore(ObjectStore):
                 "ContentType": content_type,
                 "ChecksumSHA256": checksum,
                 "ChecksumAlgorithm": "SHA256",
+                "IfNoneMatch": "*",
             },
             expires_in,
         )

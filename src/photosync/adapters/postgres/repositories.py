@@ -121,19 +121,27 @@ class PendingUploads:
             (reason, upload_id),
         )
 
-    def expired(
-        self, *, created_before: datetime, after: PendingUpload | None, limit: int
-    ) -> list[PendingUpload]:
-        """Reservations older than `created_before`, oldest first, resuming after `after`."""
-        resume = "AND (created_at, id) > (%(after_at)s, %(after_id)s)" if after else ""
+    def expired(self, *, created_before: datetime, not_swept_since: datetime, limit: int) -> list[PendingUpload]:
+        """Reservations older than `created_before` that no sweep took up since `not_swept_since`,
+        the least-tried first, then oldest first."""
         rows = self._conn.execute(
             f"SELECT {_PENDING_COLUMNS} FROM pending_uploads "
-            f"WHERE status = 'pending' AND created_at < %(before)s {resume} "
-            "ORDER BY created_at, id LIMIT %(limit)s",
-            {"before": created_before, "limit": limit,
-             "after_at": after.created_at if after else None, "after_id": after.id if after else None},
+            "WHERE status = 'pending' AND created_at < %(before)s "
+            "AND (swept_at IS NULL OR swept_at < %(since)s) "
+            "ORDER BY sweep_attempts, created_at, id LIMIT %(limit)s",
+            {"before": created_before, "since": not_swept_since, "limit": limit},
         ).fetchall()
         return [PendingUpload(**row) for row in rows]
+
+    def count_sweep_attempt(self, upload_id: uuid.UUID, *, at: datetime) -> int | None:
+        """Record that the sweep takes up this reservation now; its attempts so far, or None when it
+        is no longer pending (finalized or released meanwhile)."""
+        row = self._conn.execute(
+            "UPDATE pending_uploads SET sweep_attempts = sweep_attempts + 1, swept_at = %s "
+            "WHERE id = %s AND status = 'pending' RETURNING sweep_attempts",
+            (at, upload_id),
+        ).fetchone()
+        return row["sweep_attempts"] if row else None
 
     def purge_tombstones(self, *, created_before: datetime, limit: int) -> int:
         cur = self._conn.execute(
@@ -253,11 +261,16 @@ class Photos:
             (give_up_after, photo_id),
         )
 
-    def awaiting_renditions(self, *, uploaded_before: datetime, limit: int) -> list[Photo]:
+    def awaiting_renditions(
+        self, *, uploaded_before: datetime, after: Photo | None = None, limit: int
+    ) -> list[Photo]:
+        """Photos still waiting for renditions, oldest first, resuming after `after`."""
+        resume = "AND (uploaded_at, id) > (%(after_at)s, %(after_id)s)" if after else ""
         rows = self._conn.execute(
-            f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE renditions = 'pending' AND uploaded_at < %s "
-            "ORDER BY uploaded_at LIMIT %s",
-            (uploaded_before, limit),
+            f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE renditions = 'pending' AND uploaded_at < %(before)s "
+            f"{resume} ORDER BY uploaded_at, id LIMIT %(limit)s",
+            {"before": uploaded_before, "limit": limit,
+             "after_at": after.uploaded_at if after else None, "after_id": after.id if after else None},
         ).fetchall()
         return [Photo(**row) for row in rows]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Callable, Iterator
 
 import psycopg
 
@@ -17,7 +17,12 @@ from photosync.adapters.postgres.repositories import (
 
 
 class UnitOfWork:
-    def __init__(self, conn: psycopg.Connection) -> None:
+    def __init__(self, conn: psycopg.Connection, *, reconnect: Callable[[], psycopg.Connection] | None = None) -> None:
+        """`reconnect` opens a replacement when the connection turns out dead as a transaction starts."""
+        self._reconnect = reconnect
+        self._bind(conn)
+
+    def _bind(self, conn: psycopg.Connection) -> None:
         self.conn = conn
         self.users = Users(conn)
         self.uploads = PendingUploads(conn)
@@ -27,6 +32,18 @@ class UnitOfWork:
 
     @contextmanager
     def transaction(self) -> Iterator["UnitOfWork"]:
-        """Commit on success, roll back on any exception. Keep these short: no network calls inside."""
-        with self.conn.transaction():
+        """Commit on success, roll back on any exception. Keep these short: no network calls inside.
+
+        A transaction whose BEGIN fails because the server closed the connection did nothing, so it
+        is started again, once, on a new connection. A failure after BEGIN is never retried: the
+        commit may have happened."""
+        with ExitStack() as stack:
+            try:
+                stack.enter_context(self.conn.transaction())
+            except psycopg.OperationalError:
+                if self._reconnect is None or not self.conn.broken:
+                    raise
+                self.conn.close()
+                self._bind(self._reconnect())
+                stack.enter_context(self.conn.transaction())
             yield self

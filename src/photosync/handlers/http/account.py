@@ -1,8 +1,12 @@
-"""Account function: GET /me, POST /photos/lookup, and the unauthenticated GET /healthz."""
+"""Account function: GET /me, POST /photos/lookup, and the unauthenticated GET /healthz and
+GET /openapi.json (the contract, kept beside the handlers as package data)."""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
+from functools import cache
+from importlib.resources import files
+
+from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -17,6 +21,21 @@ router = Router()
 @router.get("/healthz")
 def healthz() -> Response:
     return json_response(200, {"status": "ok"})
+
+
+@cache
+def openapi_document() -> str:
+    return files("photosync.handlers.http").joinpath("openapi.json").read_text(encoding="utf-8")
+
+
+@router.get("/openapi.json")
+def openapi() -> Response:
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=openapi_document(),
+        headers={"Cache-Control": "public, max-age=300"},
+    )
 
 
 @router.get("/me")

@@ -3,23 +3,22 @@ caller taken from the JWT authorizer's claims, and the JSON shapes of the resour
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from datetime import datetime, timezone
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from photosync.domain.errors import DomainError, Unauthorized
+from photosync.domain.errors import DomainError, Unauthorized, error_body
 from photosync.domain.model import Account, Album
 from photosync.domain.validation import parse_json_object, parse_uuid
 from photosync.handlers import environment
+from photosync.log import logger
 from photosync.services import accounts
 from photosync.services.photos import PhotoView
-
-logger = Logger(service="photosync")
 
 
 def json_response(status: int, body: Any | None = None) -> Response:
@@ -32,10 +31,6 @@ def json_response(status: int, body: Any | None = None) -> Response:
         body=json.dumps(body, separators=(",", ":")),
         headers={"Cache-Control": "no-store"},
     )
-
-
-def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, **details}}
 
 
 def create_app(router: Router) -> APIGatewayHttpResolver:
@@ -76,7 +71,11 @@ def caller_id(router: Router) -> uuid.UUID:
 
 
 def json_body(router: Router) -> dict[str, Any]:
-    return parse_json_object(router.current_event.decoded_body)
+    event = router.current_event
+    # Not `decoded_body`: it decodes a base64 body as UTF-8 and raises on bytes that are not, which
+    # is the client's mistake for parse_json_object to answer.
+    body = base64.b64decode(event.body or "") if event.is_base64_encoded else event.body
+    return parse_json_object(body)
 
 
 def path_uuid(value: str, what: str) -> uuid.UUID:
