@@ -158,6 +158,24 @@ def test_sign_in_with_authorization_code_and_pkce(phone, screenshots):
     expect(by_id(page, "account-email")).to_have_text(email)
     page.screenshot(path=screenshots / "9-pkce-signed-in.png")
 
+    # Shortly before the access token expires the app refreshes it with the refresh token.
+    first_token = page.evaluate(
+        """(now) => {
+        const session = JSON.parse(sessionStorage.getItem('photosync.session'));
+        session.expiresAt = now + 5000;
+        sessionStorage.setItem('photosync.session', JSON.stringify(session));
+        return session.accessToken;
+    }""",
+        int(time.time() * 1000),
+    )
+    page.reload()
+    page.wait_for_function(
+        "(old) => { const s = JSON.parse(sessionStorage.getItem('photosync.session') || 'null');"
+        " return s && s.accessToken !== old && s.expiresAt > Date.now() + 600000; }",
+        arg=first_token,
+    )
+    expect(by_id(page, "account-email")).to_have_text(email)
+
 
 def test_unreachable_server_says_no_connection(phone, screenshots):
     page, problems = phone

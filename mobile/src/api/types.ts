@@ -49,7 +49,8 @@ export interface Me {
   storage_quota: number;
   storage_used: number;
   storage_pending: number;
-  storage_trash: number;
+  /** Part of storage_used held by photos in the trash (absent on servers without a trash). */
+  storage_trash?: number;
 }
 
 export interface UploadRequest {
@@ -57,7 +58,6 @@ export interface UploadRequest {
   content_type: string;
   size: number;
   sha256: string;
-  multipart?: boolean;
 }
 
 export interface UploadGranted {
@@ -84,9 +84,10 @@ export interface UploadStatus {
   reason?: string;
 }
 
+/** Fields marked optional are ones the OpenAPI document does not require (added in 1.1). */
 export interface Photo {
   id: string;
-  owner_id: string;
+  owner_id?: string;
   filename: string;
   content_type: string;
   size: number;
@@ -95,13 +96,13 @@ export interface Photo {
   taken_at: string | null;
   width: number | null;
   height: number | null;
-  duration_ms: number | null;
+  duration_ms?: number | null;
   camera_make: string | null;
   camera_model: string | null;
   thumbnail_url: string | null;
   preview_url: string | null;
-  playback_url: string | null;
-  trashed_at: string | null;
+  playback_url?: string | null;
+  trashed_at?: string | null;
 }
 
 export interface PhotoPage {
@@ -132,9 +133,9 @@ export interface Album {
   name: string;
   created_at: string;
   photo_count: number;
-  owner: { id: string; email: string };
-  role: AlbumRole;
-  cover_thumbnail_url: string | null;
+  owner?: { id: string; email: string };
+  role?: AlbumRole;
+  cover_thumbnail_url?: string | null;
 }
 
 export interface AlbumList {
