@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, PageProblems
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, SMALL_QUOTA_BYTES, PageProblems
 from tests.support.server import ServerProcess, start_server
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +33,17 @@ def mobile_server(tmp_path_factory: pytest.TempPathFactory, mobile_dist: Path) -
 
 
 @pytest.fixture(scope="session")
+def small_quota_mobile_server(tmp_path_factory: pytest.TempPathFactory, mobile_dist: Path) -> ServerProcess:
+    process = start_server(
+        tmp_path_factory.mktemp("mobile-web-small-quota"),
+        env={"PHOTOSYNC_DEFAULT_QUOTA_BYTES": str(SMALL_QUOTA_BYTES)},
+        serve_args=("--mobile-web-dir", str(mobile_dist)),
+    )
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="session")
 def browser() -> Browser:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -46,10 +57,8 @@ def screenshots() -> Path:
     return ARTIFACTS
 
 
-@pytest.fixture
-def phone(browser: Browser, mobile_server: ServerProcess):
-    """A phone-sized page of the app (and every popup it opens), checked for problems at teardown."""
-    context = browser.new_context(base_url=mobile_server.base_url, viewport=PHONE, accept_downloads=True)
+def _open_phone(browser: Browser, server: ServerProcess):
+    context = browser.new_context(base_url=server.base_url, viewport=PHONE, accept_downloads=True)
     page = context.new_page()
     problems = [PageProblems(page)]
     context.on("page", lambda popup: problems.append(PageProblems(popup)))
@@ -57,6 +66,17 @@ def phone(browser: Browser, mobile_server: ServerProcess):
     context.close()
     for each in problems:
         each.assert_clean()
+
+
+@pytest.fixture
+def phone(browser: Browser, mobile_server: ServerProcess):
+    """A phone-sized page of the app (and every popup it opens), checked for problems at teardown."""
+    yield from _open_phone(browser, mobile_server)
+
+
+@pytest.fixture
+def phone_small_quota(browser: Browser, small_quota_mobile_server: ServerProcess):
+    yield from _open_phone(browser, small_quota_mobile_server)
 
 
 def by_id(page: Page, name: str):

@@ -221,3 +221,19 @@ def test_an_expired_session_asks_to_sign_in_again(phone):
     page.reload()
     expect(by_id(page, "signin-notice")).to_have_text("Your session has expired. Sign in again to continue.")
     assert json.loads(page.evaluate("() => JSON.stringify(sessionStorage.getItem('photosync.session'))")) is None
+
+
+def test_a_full_quota_stops_the_backup_with_the_numbers(phone_small_quota, screenshots):
+    page, problems = phone_small_quota
+    for each in problems:
+        each.expect_http_error(413)
+    dev_sign_in(page, new_email())
+    by_id(page, "tab-backup").click()
+    by_id(page, "file-input").set_input_files([REAL_PHOTOS / "orientation" / "landscape_1.jpg", REAL_PHOTOS / "iphone_13_pro_max.HEIC"])
+    by_id(page, "backup-start").click()
+    error = by_id(page, "backup-error")
+    expect(error).to_contain_text("Storage full")
+    expect(error).to_contain_text("reserved of 200 KB; this file needs 2.1 MB")
+    expect(error).to_contain_text("Free up space on the server")
+    expect(by_id(page, "backup-start")).to_have_text("Resume backup")
+    page.screenshot(path=screenshots / "11-quota-exceeded.png")

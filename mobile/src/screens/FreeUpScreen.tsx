@@ -8,7 +8,8 @@ import { Pressable, ScrollView, Switch, Text, TextInput, View } from 'react-nati
 
 import { formatBytes } from '../api/errors';
 import { Button, ErrorMessage, Notice, Section, colors, styles } from '../components/ui';
-import { type FreeUpCandidate, planFreeUp, reconfirm } from '../freeup/plan';
+import { type FreeUpCandidate, planFreeUp } from '../freeup/plan';
+import { deleteConfirmedCopies } from '../freeup/run';
 import { hashCache } from '../lib/database';
 import { media } from '../media';
 import type { DeviceAsset } from '../media/types';
@@ -75,22 +76,16 @@ export function FreeUpScreen() {
 
   const deleteChosen = () =>
     guarded(async () => {
-      if (!(await media.requestPermission())) throw new Error('Allow PhotoSync to manage your photos in Settings.');
-      // Re-confirm at this moment: anything trashed or deleted on the server since the list was
-      // made is dropped, and only still-confirmed copies are deleted.
-      const now = reconfirm(chosen, await api.lookup(chosen.map((c) => c.sha256)));
-      if (!now.toDelete.length) {
-        setResult(`Nothing was deleted: none of the ${now.dropped.length} chosen photos is still confirmed by the server.`);
-        setStep('done');
-        return;
+      const outcome = await deleteConfirmedCopies(chosen, api, media);
+      const kept = outcome.dropped.length ? ` ${outcome.dropped.length} kept: no longer confirmed by the server.` : '';
+      if (!outcome.toDelete.length) {
+        setResult(`Nothing was deleted: none of the ${outcome.dropped.length} chosen photos is still confirmed by the server.`);
+      } else if (!outcome.deleted) {
+        setResult('Nothing was deleted: the deletion was declined.');
+      } else {
+        const n = outcome.toDelete.length;
+        setResult(`Freed ${formatBytes(outcome.totalBytes)}: ${n} local ${n === 1 ? 'copy' : 'copies'} deleted.${kept}`);
       }
-      const deleted = await media.deleteAssets(now.toDelete.map((c) => c.asset.id));
-      setResult(
-        deleted
-          ? `Freed ${formatBytes(now.totalBytes)}: ${now.toDelete.length} local ${now.toDelete.length === 1 ? 'copy' : 'copies'} deleted.` +
-              (now.dropped.length ? ` ${now.dropped.length} kept: no longer confirmed by the server.` : '')
-          : 'Nothing was deleted: the deletion was declined.',
-      );
       setStep('done');
       refresh();
     });
