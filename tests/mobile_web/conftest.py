@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, PHONE, SMALL_QUOTA_BYTES, PageProblems
+# The browser fixture is the web client's: one Chromium launched the same way.
+from tests.browser.conftest import PHONE, SMALL_QUOTA_BYTES, PageProblems, browser  # noqa: F401
 from tests.support.server import ServerProcess, start_server
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -41,14 +42,6 @@ def small_quota_mobile_server(tmp_path_factory: pytest.TempPathFactory, mobile_d
     )
     yield process
     process.stop()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Browser:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,9 @@
  */
 import * as SQLite from 'expo-sqlite';
 
-import type { HashCache, ProgressStore } from '../backup/hashCache.types';
-import { type BackupProgressState, type CachedHash, EMPTY_PROGRESS } from '../backup/plan';
+import type { HashCache } from '../backup/hashCache.types';
+import type { CachedHash } from '../backup/plan';
+import { settingsProgressStore } from '../backup/progressStore';
 
 let opened: Promise<SQLite.SQLiteDatabase> | null = null;
 
@@ -75,13 +76,4 @@ export async function setSetting(key: string, value: string): Promise<void> {
   await (await database()).runAsync('INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)', [key, value]);
 }
 
-/** Progress belongs to one account on one server: another user's uploads must never count. */
-export const progressStore = (account: string): ProgressStore => ({
-  async load(): Promise<BackupProgressState> {
-    const saved = await getSetting(`backup-progress:${account}`);
-    return saved ? (JSON.parse(saved) as BackupProgressState) : { ...EMPTY_PROGRESS, completed: {}, inFlight: {} };
-  },
-  async save(state) {
-    await setSetting(`backup-progress:${account}`, JSON.stringify(state));
-  },
-});
+export const progressStore = settingsProgressStore({ getSetting, setSetting });

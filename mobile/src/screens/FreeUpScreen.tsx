@@ -13,6 +13,7 @@ import { deleteConfirmedCopies } from '../freeup/run';
 import { hashCache } from '../lib/database';
 import { media } from '../media';
 import type { DeviceAsset } from '../media/types';
+import { useAsyncAction } from '../lib/useAsyncAction';
 import { useRefreshLibrary } from '../state/queries';
 import { useApi } from '../state/SessionProvider';
 
@@ -38,20 +39,7 @@ export function FreeUpScreen() {
   const [candidates, setCandidates] = useState<FreeUpCandidate[]>([]);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [result, setResult] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  const guarded = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run: guarded } = useAsyncAction();
 
   const findCandidates = () =>
     guarded(async () => {

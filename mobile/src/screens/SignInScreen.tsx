@@ -4,26 +4,14 @@ import { ScrollView, Text, TextInput, View } from 'react-native';
 import { Button, ErrorMessage, Notice, Section, styles } from '../components/ui';
 import { DEFAULT_CLIENT_ID, useSession } from '../state/SessionProvider';
 import { defaultServer } from '../lib/defaultServer';
+import { useAsyncAction } from '../lib/useAsyncAction';
 
 export function SignInScreen() {
   const { signInDev, signInBrowser, notice } = useSession();
   const [server, setServer] = useState(defaultServer());
   const [email, setEmail] = useState('');
   const [clientId, setClientId] = useState(DEFAULT_CLIENT_ID);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-
-  const attempt = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (caught) {
-      setError(caught);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run: attempt } = useAsyncAction();
 
   return (
     <ScrollView contentContainerStyle={styles.scroll} style={styles.screen} testID="signin-screen">
