@@ -6,6 +6,7 @@ import json
 import re
 import time
 import uuid
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -89,6 +90,11 @@ def test_back_up_browse_album_and_free_up_space(phone, screenshots):
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=preview.element_handle())
     width, height = preview.evaluate("img => [img.naturalWidth, img.naturalHeight]")
     assert width > height
+    with page.expect_download() as download_info:
+        by_id(page, "viewer-download").click()
+    download = download_info.value
+    assert download.suggested_filename == "landscape_6.jpg"
+    assert Path(download.path()).read_bytes() == BACKED_UP[0].read_bytes()
     by_id(page, "viewer-new-album").fill("Holiday")
     by_id(page, "viewer-create-album").click()
     expect(by_id(page, "viewer-message")).to_have_text("Added to Holiday.")
