@@ -23,6 +23,8 @@ HANDLERS = [
     "photosync.handlers.http.delete",
     "photosync.handlers.http.albums",
     "photosync.handlers.http.account",
+    "photosync.handlers.http.trash",
+    "photosync.handlers.http.sync",
     "photosync.handlers.finalize",
     "photosync.handlers.cleanup",
     "photosync.handlers.post_confirmation",

@@ -23,7 +23,7 @@ pytest_plugins = ["tests.support.moto_server"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_PHOTOS = Path(os.environ.get("PHOTOSYNC_REAL_PHOTOS", REPO_ROOT.parent / "shared" / "testdata" / "real-photos"))
-TABLES = "object_deletions, album_photos, albums, photos, pending_uploads, users"
+TABLES = "changes, deleted_content, object_deletions, album_photos, albums, photos, pending_uploads, users"
 
 
 @pytest.fixture(scope="session")
@@ -77,20 +77,26 @@ def new_user(uow: UnitOfWork, *, quota: int = 10**9, email: str | None = None) -
 
 
 def assert_money_invariants(conn: psycopg.Connection) -> None:
-    """storage_used is the sum of the user's photo sizes; storage_pending the sum of live reservations."""
+    """storage_used is the sum of the user's photo sizes, trash included; storage_pending the sum of
+    live reservations; no change number beyond the user's counter."""
     broken = conn.execute(
         """
-        SELECT u.id, u.storage_quota, u.storage_used, u.storage_pending,
+        SELECT u.id, u.storage_quota, u.storage_used, u.storage_pending, u.change_seq,
                COALESCE((SELECT sum(size) FROM photos p WHERE p.owner_id = u.id), 0) AS photo_bytes,
+               COALESCE((SELECT sum(size) FROM photos p
+                         WHERE p.owner_id = u.id AND p.trashed_at IS NOT NULL), 0) AS trash_bytes,
                COALESCE((SELECT sum(size) FROM pending_uploads q
-                         WHERE q.owner_id = u.id AND q.status = 'pending'), 0) AS pending_bytes
+                         WHERE q.owner_id = u.id AND q.status = 'pending'), 0) AS pending_bytes,
+               COALESCE((SELECT max(seq) FROM changes c WHERE c.owner_id = u.id), 0) AS last_change
         FROM users u
         """
     ).fetchall()
     for row in broken:
         assert row["storage_used"] == row["photo_bytes"], row
+        assert row["trash_bytes"] <= row["storage_used"], row
         assert row["storage_pending"] == row["pending_bytes"], row
         assert row["storage_used"] + row["storage_pending"] <= row["storage_quota"], row
+        assert row["last_change"] <= row["change_seq"], row
 
 
 @pytest.fixture(scope="session")

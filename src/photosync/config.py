@@ -38,6 +38,8 @@ class Settings:
     download_url_ttl_seconds: int
     pending_ttl_seconds: int
     cleanup_interval_seconds: int
+    trash_retention_days: int  # 0: the next sweep purges the trash
+    change_log_retention_days: int  # /sync cursors older than this are reset
     store: str  # "local" or "s3"
     data_dir: Path | None
     public_url: str | None  # base URL of the local server, for the local store's signed URLs
@@ -90,6 +92,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         download_url_ttl_seconds=_int(env, "PHOTOSYNC_DOWNLOAD_URL_TTL_SECONDS", 900),
         pending_ttl_seconds=_int(env, "PHOTOSYNC_PENDING_TTL_SECONDS", 3600),
         cleanup_interval_seconds=_int(env, "PHOTOSYNC_CLEANUP_INTERVAL_SECONDS", 300),
+        trash_retention_days=_int(env, "PHOTOSYNC_TRASH_RETENTION_DAYS", 30, minimum=0),
+        change_log_retention_days=_int(env, "PHOTOSYNC_CHANGE_LOG_RETENTION_DAYS", 90),
         store=store,
         data_dir=Path(data_dir) if data_dir else None,
         public_url=(env.get("PHOTOSYNC_PUBLIC_URL") or "").rstrip("/") or None,

@@ -48,15 +48,21 @@ def test_sign_in_upload_gallery_download_duplicate_lookup_and_delete(server):
 
     unknown = hashlib.sha256(b"never uploaded").hexdigest()
     found = user.request("POST", "/photos/lookup", json={"sha256": [hashlib.sha256(second).hexdigest(), unknown]})
-    assert found.json() == {"found": {hashlib.sha256(second).hexdigest(): second_id}}
+    assert found.json() == {"found": {hashlib.sha256(second).hexdigest(): second_id}, "trashed": {}, "deleted": []}
 
     def stored_files(photo_id: str) -> list:
         return [p for p in (server.data_dir / "objects").rglob(photo_id + "*") if not p.name.endswith(".meta.json")]
 
     assert len(stored_files(first_id)) == 3  # original, thumbnail and preview
+    # Delete moves it to the trash: out of the timeline, still stored and counted.
     assert user.request("DELETE", f"/photos/{first_id}").status_code == 204
-    assert user.me()["storage_used"] == len(second)
     assert [p["id"] for p in user.all_photos()] == [second_id]
+    assert user.request("GET", f"/photos/{first_id}").json()["trashed_at"].endswith("Z")
+    assert user.me()["storage_trash"] == len(first) and user.me()["storage_used"] == len(first) + len(second)
+    assert len(stored_files(first_id)) == 3
+    # Deleting it from the trash frees it for good.
+    assert user.request("DELETE", f"/trash/{first_id}").status_code == 204
+    assert user.me()["storage_used"] == len(second)
     assert_error(user.request("GET", f"/photos/{first_id}"), 404, "not_found")
     assert httpx.get(link["url"]).status_code == 404
     assert list((server.data_dir / "objects").rglob(first_id + "*")) == []  # sidecars too

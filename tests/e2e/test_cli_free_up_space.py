@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from photosync.client import PhotoSyncClient
+from photosync.client.freeup import IN_TRASH_REASON
 from tests.support.images import make_jpeg
 from tests.support.server import start_server
 
@@ -68,7 +69,7 @@ def test_free_up_space_removes_exactly_the_backed_up_copies(tmp_path, server):
         "2022/IMG_0002.jpg": backed_up["dinner.jpg"],  # backed-up copy, other name, in a subfolder
         "IMG_0003.jpg": photo(50),  # new, never backed up
         "cat.jpg": photo(51),  # the name of a backed-up photo, other bytes
-        "IMG_0004.jpg": backed_up["dog.jpg"],  # deleted on the server while the command runs
+        "IMG_0004.jpg": backed_up["dog.jpg"],  # moved to the server's trash while the command runs
         "notes.txt": b"shopping list",
     }
     for name, data in files.items():
@@ -83,11 +84,11 @@ def test_free_up_space_removes_exactly_the_backed_up_copies(tmp_path, server):
 
     token = json.loads((tmp_path / "config" / "credentials.json").read_text())["access_token"]
     with PhotoSyncClient(server.base_url, token) as client:
-        dog = client.lookup([hashlib.sha256(backed_up["dog.jpg"]).hexdigest()])
+        dog = client.lookup([hashlib.sha256(backed_up["dog.jpg"]).hexdigest()]).found
         assert len(dog) == 1
 
         def delete_dog_meanwhile():
-            client.delete_photo(next(iter(dog.values())))
+            client.delete_photo(next(iter(dog.values())))  # to the trash: no longer a backup
 
         result = answer_prompt(env, ["free-up-space", roll], delete_dog_meanwhile)
     assert result.returncode == 0, result.stderr
@@ -96,7 +97,7 @@ def test_free_up_space_removes_exactly_the_backed_up_copies(tmp_path, server):
     assert remaining == ["IMG_0003.jpg", "IMG_0004.jpg", "cat.jpg", "notes.txt"]
     for name in remaining:
         assert (roll / name).read_bytes() == files[name]
-    assert f"kept {roll / 'IMG_0004.jpg'}: no longer on the server" in result.stdout
+    assert f"kept {roll / 'IMG_0004.jpg'}: {IN_TRASH_REASON}" in result.stdout
     assert "Removed 2 file(s)" in result.stdout
     trash = tmp_path / "xdg" / "Trash" / "files"
     assert sorted(p.read_bytes() for p in trash.iterdir()) == sorted([backed_up["beach.jpg"], backed_up["dinner.jpg"]])

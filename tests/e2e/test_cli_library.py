@@ -6,13 +6,11 @@ subprocess so that it can be killed.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,26 +19,9 @@ from typer.testing import CliRunner
 from photosync.cli.main import app
 from photosync.client import PhotoSyncClient
 from photosync.client.auth import TokenStore
-from tests.support.images import make_jpeg
-from tests.support.server import start_server
+from tests.support.cli_session import photo, server, sha256  # noqa: F401 - fixtures
 
 PHOTOSYNC = Path(sys.executable).with_name("photosync")
-
-
-def photo(number: int, *, width: int = 320, height: int = 240) -> bytes:
-    """A distinct camera JPEG per number (its EXIF capture time differs)."""
-    return make_jpeg(width, height, taken_at=datetime(2021, 6, 1, 8, 0) + timedelta(minutes=number))
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    process = start_server(tmp_path_factory.mktemp("server"))
-    yield process
-    process.stop()
 
 
 @pytest.fixture
@@ -192,7 +173,9 @@ def test_ls_albums_rm_and_me(tmp_path, cli, server):
 
     cli("rm", photos["one.jpg"].id)
     assert [p.filename for p in gallery(server, cli.config)] == ["two.jpg"]
+    cli("rm", photos["one.jpg"].id)  # already in the trash: still success
+    cli("rm", "--permanent", photos["one.jpg"].id)
     missing = cli("rm", photos["one.jpg"].id, expect=1)
-    assert photos["one.jpg"].id in missing.stderr
+    assert f"{photos['one.jpg'].id}: no such photo" in missing.stderr
     cli("albums", "delete", album_id)
     assert album_id not in cli("albums", "list").stdout

@@ -12,7 +12,7 @@ from photosync.adapters.objectstore import ObjectStoreError
 from photosync.handlers import cleanup as cleanup_handler
 from photosync.handlers import environment
 from photosync.local.lambda_runtime import LocalLambdaContext
-from photosync.services import cleanup, finalize, photos, uploads
+from photosync.services import cleanup, finalize, trash, uploads
 from tests.conftest import new_user
 from tests.integration.test_uploads import distinct_jpeg, grant, object_key
 
@@ -101,7 +101,8 @@ def test_a_failed_object_deletion_is_retried_by_the_sweep(uow, store):
     photo = uow.photos.get(granted.upload_id, owner_id=owner)
     flaky = FlakyStore(store, "delete", failures=1)
 
-    photos.delete_photo(uow, flaky, owner_id=owner, photo_id=photo.id)
+    trash.move_to_trash(uow, owner_id=owner, photo_id=photo.id)
+    trash.delete_forever(uow, flaky, owner_id=owner, photo_id=photo.id)
 
     # The row and the charge are gone at once; the original's bytes wait in the outbox.
     assert uow.photos.get(photo.id, owner_id=owner) is None

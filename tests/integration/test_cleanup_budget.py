@@ -7,7 +7,7 @@ from __future__ import annotations
 from photosync.adapters.objectstore import ObjectStoreError
 from photosync.handlers import cleanup as cleanup_handler
 from photosync.local.lambda_runtime import LocalLambdaContext
-from photosync.services import cleanup, finalize
+from photosync.services import cleanup, finalize, trash
 from tests.conftest import new_user
 from tests.integration.test_cleanup import SCHEDULED_EVENT, age_everything
 from tests.integration.test_uploads import distinct_jpeg, grant, object_key
@@ -51,9 +51,10 @@ def a_deleted_photo(uow, store, owner, n: int) -> str:
     key = object_key(owner, granted.upload_id)
     store.put(key, data, content_type="image/jpeg")
     finalize.finalize_object(uow, store, key)
+    trash.move_to_trash(uow, owner_id=owner, photo_id=granted.upload_id)
     with uow.transaction():
         # Queue its removal without removing it: the outbox is what the sweep must get to.
-        photo = uow.photos.delete(granted.upload_id, owner_id=owner)
+        [photo] = uow.photos.delete_trashed([granted.upload_id], owner_id=owner)
         uow.users.refund(owner, photo.size)
         uow.deletions.add([photo.object_key])
     return key

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from photosync.domain.errors import InvalidRequest, NotFound
-from photosync.services import albums, finalize, photos
+from photosync.services import albums, finalize, photos, trash
 from tests.conftest import new_user
 from tests.integration.test_uploads import distinct_jpeg, grant, object_key
 from tests.support.images import make_jpeg
@@ -58,7 +58,7 @@ def test_a_cursor_from_another_shape_is_refused(uow, store):
         photos.list_photos(uow, store, owner_id=owner, limit=10, cursor="bm90LWpzb24", album_id=None, url_ttl_seconds=60)
 
 
-def test_albums_hold_only_their_owners_photos_and_lose_deleted_ones(uow, store):
+def test_albums_hold_only_their_owners_photos_and_hide_trashed_ones(uow, store):
     alice, bob = new_user(uow), new_user(uow)
     mine = [add_photo(uow, store, alice, distinct_jpeg(50 + n)) for n in range(3)]
     theirs = add_photo(uow, store, bob, distinct_jpeg(60))
@@ -73,26 +73,31 @@ def test_albums_hold_only_their_owners_photos_and_lose_deleted_ones(uow, store):
         albums.get_album(uow, owner_id=bob, album_id=album.id)
 
     assert sorted(walk(uow, store, alice, limit=10, album_id=album.id)[0]) == sorted(mine[:2])
-    photos.delete_photo(uow, store, owner_id=alice, photo_id=mine[0])
+    trash.move_to_trash(uow, owner_id=alice, photo_id=mine[0])
     assert walk(uow, store, alice, limit=10, album_id=album.id) == [[mine[1]]]
+    assert albums.get_album(uow, owner_id=alice, album_id=album.id).photo_count == 1
 
     albums.delete_album(uow, owner_id=alice, album_id=album.id)
     assert uow.photos.get(mine[1], owner_id=alice) is not None  # its photos stay
 
 
-def test_delete_removes_the_original_and_its_renditions(uow, store):
+def test_deleting_from_the_trash_removes_the_original_and_its_renditions(uow, store):
     owner = new_user(uow)
     photo_id = add_photo(uow, store, owner, distinct_jpeg(70, width=1600, height=1200))
     photo = uow.photos.get(photo_id, owner_id=owner)
     stored = [photo.object_key, photo.thumbnail_key, photo.preview_key]
     assert all(store.head(key) is not None for key in stored)
 
-    photos.delete_photo(uow, store, owner_id=owner, photo_id=photo_id)
+    trash.move_to_trash(uow, owner_id=owner, photo_id=photo_id)
+    assert all(store.head(key) is not None for key in stored)
+    trash.delete_forever(uow, store, owner_id=owner, photo_id=photo_id)
 
     assert all(store.head(key) is None for key in stored)
     assert uow.users.get(owner).storage_used == 0
     with pytest.raises(NotFound):
-        photos.delete_photo(uow, store, owner_id=owner, photo_id=photo_id)
+        trash.delete_forever(uow, store, owner_id=owner, photo_id=photo_id)
+    with pytest.raises(NotFound):
+        trash.move_to_trash(uow, owner_id=owner, photo_id=photo_id)
 
 
 def test_another_users_photo_cannot_be_read_downloaded_or_deleted(uow, store):
@@ -102,6 +107,8 @@ def test_another_users_photo_cannot_be_read_downloaded_or_deleted(uow, store):
         with pytest.raises(NotFound):
             action(uow, store, owner_id=bob, photo_id=photo_id, url_ttl_seconds=60)
     with pytest.raises(NotFound):
-        photos.delete_photo(uow, store, owner_id=bob, photo_id=photo_id)
-    assert photos.lookup(uow, owner_id=bob, hashes=[uow.photos.get(photo_id, owner_id=alice).sha256]) == {}
+        trash.move_to_trash(uow, owner_id=bob, photo_id=photo_id)
+    with pytest.raises(NotFound):
+        trash.delete_forever(uow, store, owner_id=bob, photo_id=photo_id)
+    assert photos.lookup(uow, owner_id=bob, hashes=[uow.photos.get(photo_id, owner_id=alice).sha256]) == photos.Lookup({}, {}, [])
     assert uow.users.get(alice).storage_used > 0

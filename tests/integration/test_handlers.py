@@ -58,6 +58,7 @@ def test_a_signed_in_user_whose_trigger_never_ran_is_provisioned_on_first_reques
     assert body == {
         "id": str(sub), "email": "Google_117412345678901234567",
         "storage_quota": settings().default_quota_bytes, "storage_used": 0, "storage_pending": 0,
+        "storage_trash": 0,
     }
     assert uow.users.get(sub) is not None
 

@@ -21,19 +21,24 @@ from urllib.parse import quote
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.rows import dict_row
 
-from photosync.adapters.postgres.migrations import MIGRATION_LOCK_ID, available_migrations
+from photosync.adapters.postgres.migrations import MIGRATION_LOCK_ID, apply_migrations, available_migrations
+from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.config import settings
 from photosync.handlers import migrate
 from photosync.local.lambda_runtime import LocalLambdaContext
 from photosync.local.postgres import PrivatePostgres
+from photosync.services import trash
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 STACK_ID = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/photosync/4f1d7a60-8c2b-11ef-9c3e-0affd3b6c1a5"
 SERVICE_TOKEN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:photosync-MigrateFunction-Xc81QjR2b7Lm"
 LOGICAL_ID = "DatabaseMigrations"
-APP_TABLES = {"users", "pending_uploads", "photos", "albums", "album_photos", "object_deletions"}
+APP_TABLES = {
+    "users", "pending_uploads", "photos", "albums", "album_photos", "object_deletions", "deleted_content", "changes",
+}
 # Long enough for any answer on this machine; a missing answer fails the test instead of hanging it.
 ANSWER_WAIT_SECONDS = 60
 
@@ -313,3 +318,57 @@ def test_migrations_still_running_near_the_function_timeout_answer_failed_once(
     # The run finished once the lock was free; CloudFormation already has its one answer.
     cloudformation.assert_no_more_answers()
     assert schema_of(fresh_database)[0] == APP_TABLES | {"schema_migrations"}
+
+
+def test_a_database_on_the_first_schema_upgrades_in_place_and_keeps_every_row(fresh_database: str) -> None:
+    """A deployment made before the trash existed: migrate it, its data must all be there, and the
+    new features must work on it."""
+    first, *later = available_migrations()
+    assert first[0] == "0001_initial" and "0003_trash_and_changes" in [name for name, _ in later]
+    owner, album, photos = uuid.uuid4(), uuid.uuid4(), [uuid.uuid4() for _ in range(3)]
+    with psycopg.connect(fresh_database, autocommit=True, row_factory=dict_row) as conn:
+        conn.execute("CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+        conn.execute(first[1])
+        conn.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (first[0],))
+        conn.execute(
+            "INSERT INTO users (id, email, storage_quota, storage_used, storage_pending) VALUES (%s, 'old@example.com', 10000, 600, 50)",
+            (owner,),
+        )
+        for n, photo_id in enumerate(photos):
+            conn.execute(
+                "INSERT INTO photos (id, owner_id, object_key, filename, content_type, size, sha256, taken_at) "
+                "VALUES (%s, %s, %s, %s, 'image/jpeg', 200, %s, %s)",
+                (photo_id, owner, f"originals/{owner}/{photo_id}", f"IMG_{n}.JPG", f"{n:064x}",
+                 None if n == 0 else f"2020-0{n}-01T00:00:00Z"),
+            )
+        conn.execute("INSERT INTO albums (id, owner_id, name) VALUES (%s, %s, 'Kept')", (album, owner))
+        conn.execute("INSERT INTO album_photos (album_id, photo_id) VALUES (%s, %s)", (album, photos[1]))
+        conn.execute(
+            "INSERT INTO pending_uploads (id, owner_id, object_key, filename, content_type, size, sha256, url_expires_at) "
+            "VALUES (%s, %s, 'originals/x/y', 'pending.jpg', 'image/jpeg', 50, %s, now() + interval '1 hour')",
+            (uuid.uuid4(), owner, "f" * 64),
+        )
+        conn.execute("INSERT INTO object_deletions (object_key) VALUES ('originals/gone/1')")
+        old_tables = ("users", "pending_uploads", "photos", "albums", "album_photos", "object_deletions")
+        before = {table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() for table in old_tables}
+
+        assert apply_migrations(conn) == [name for name, _ in later]
+
+        for table in old_tables:
+            after = conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            assert [{k: row[k] for k in before[table][0]} for row in after] == before[table], table
+        assert {row["trashed_at"] for row in conn.execute("SELECT trashed_at FROM photos")} == {None}
+        assert conn.execute("SELECT change_seq, changes_compacted_through FROM users").fetchone() == {
+            "change_seq": 0, "changes_compacted_through": 0,
+        }
+
+        # The upgraded database serves the new features.
+        uow = UnitOfWork(conn)
+        timeline = uow.photos.page(owner_id=owner, limit=10, after=None, album_id=None)
+        assert [p.id for p in timeline] == [photos[0], photos[2], photos[1]]  # no taken_at: uploaded now
+        trash.move_to_trash(uow, owner_id=owner, photo_id=photos[1])
+        assert uow.albums.get(album, owner_id=owner).photo_count == 0
+        assert uow.users.get(owner).storage_trash == 200
+        assert conn.execute("SELECT seq, kind FROM changes ORDER BY seq").fetchall() == [
+            {"seq": 1, "kind": "photo"}, {"seq": 2, "kind": "album"},
+        ]

@@ -30,7 +30,7 @@ from PIL import Image
 from photosync.config import settings
 from photosync.handlers import environment
 from photosync.handlers import finalize as finalize_handler
-from photosync.handlers.http import account, delete, download, gallery, uploads
+from photosync.handlers.http import account, delete, download, gallery, trash, uploads
 from photosync.local.events import http_api_event, s3_object_created_event
 from photosync.local.lambda_runtime import LocalLambdaContext
 from tests.support.images import make_jpeg
@@ -258,6 +258,13 @@ def test_upload_finalize_gallery_download_and_delete_through_s3(user: SignedInUs
 
     deleted = user.call(delete, "DELETE /photos/{photo_id}", path_parameters={"photo_id": photo["id"]})
     assert (deleted.status, deleted.body) == (204, None)
+    # In the trash: out of the timeline, still stored and counted.
+    assert user.call(gallery, "GET /photos").body["items"] == []
+    assert bucket.keys() == {key, thumbnail_key, preview_key}
+    assert user.me()["storage_trash"] == user.me()["storage_used"] == len(original)
+
+    purged = user.call(trash, "DELETE /trash/{photo_id}", path_parameters={"photo_id": photo["id"]})
+    assert (purged.status, purged.body) == (204, None)
 
     assert bucket.keys() == set()
     assert user.me()["storage_used"] == 0

@@ -82,7 +82,7 @@ def test_same_content_again_is_reported_as_duplicate_and_reserves_nothing(uow, s
 
     again = grant(uow, store, owner, data, filename="copy of IMG_0001.JPG")
 
-    assert again == uploads.AlreadyBackedUp(first.upload_id)
+    assert again == uploads.AlreadyBackedUp(first.upload_id, in_trash=False)
     assert account(uow, owner).storage_pending == 0
 
 

@@ -35,6 +35,8 @@ def routes(photo_id: str, album_id: str, upload_id: str, bobs_photo: str, bobs_a
         ("DELETE", f"/albums/{album_id}/photos/{photo_id}", None),
         ("DELETE", f"/albums/{album_id}", None),
         ("POST", f"/albums/{bobs_album}/photos", {"photo_ids": [photo_id]}),  # Alice's photo in Bob's album
+        ("POST", "/trash/restore", {"photo_ids": [photo_id]}),
+        ("DELETE", f"/trash/{photo_id}", None),
     ]
 
 
@@ -50,7 +52,9 @@ def test_a_second_user_gets_404_on_every_route_with_the_first_users_ids(alice_an
     assert (album["name"], album["photo_count"]) == ("Alice only", 1)
     assert alice.request("GET", f"/uploads/{upload_id}").json()["status"] == "pending"
     assert bob.request("GET", f"/albums/{bobs_album}").json()["photo_count"] == 0
-    assert bob.request("POST", "/photos/lookup", json={"sha256": [alice.all_photos()[0]["sha256"]]}).json() == {"found": {}}
+    assert bob.request("POST", "/photos/lookup", json={"sha256": [alice.all_photos()[0]["sha256"]]}).json() == {
+        "found": {}, "trashed": {}, "deleted": [],
+    }
 
 
 def test_not_yours_and_not_found_are_indistinguishable(alice_and_bob):

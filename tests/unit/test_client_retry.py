@@ -126,7 +126,7 @@ def test_lookup_is_retried_after_a_dropped_connection():
         return httpx.Response(200, json={"found": {"a" * 64: "p1"}})
 
     client, _ = _client(handler)
-    assert client.lookup(["a" * 64, "b" * 64]) == {"a" * 64: "p1"}
+    assert client.lookup(["a" * 64, "b" * 64]).found == {"a" * 64: "p1"}
     assert len(calls) == 2
 
 
@@ -185,7 +185,7 @@ def test_lookup_sends_batches_of_at_most_1000_distinct_hashes():
 
     client, _ = _client(handler)
     hashes = [f"{number:064x}" for number in range(2500)]
-    found = client.lookup(hashes + hashes[:10])
+    found = client.lookup(hashes + hashes[:10]).found
     assert [len(batch) for batch in batches] == [1000, 1000, 500]
     assert sorted(value for batch in batches for value in batch) == sorted(hashes)
     assert set(found) == {value for value in hashes if value.startswith("00")}

@@ -48,6 +48,11 @@ EXPECTED_ROUTES = {
     ("DELETE", "/albums/{album_id}"): "AlbumsFunction",
     ("POST", "/albums/{album_id}/photos"): "AlbumsFunction",
     ("DELETE", "/albums/{album_id}/photos/{photo_id}"): "AlbumsFunction",
+    ("GET", "/trash"): "TrashFunction",
+    ("POST", "/trash/restore"): "TrashFunction",
+    ("DELETE", "/trash/{photo_id}"): "TrashFunction",
+    ("POST", "/trash/empty"): "TrashFunction",
+    ("GET", "/sync"): "SyncFunction",
 }
 PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/openapi.json")}
 
@@ -57,6 +62,8 @@ EXPECTED_HANDLERS = {
     "DownloadFunction": "photosync.handlers.http.download.handler",
     "DeleteFunction": "photosync.handlers.http.delete.handler",
     "AlbumsFunction": "photosync.handlers.http.albums.handler",
+    "TrashFunction": "photosync.handlers.http.trash.handler",
+    "SyncFunction": "photosync.handlers.http.sync.handler",
     "AccountFunction": "photosync.handlers.http.account.handler",
     "FinalizeFunction": "photosync.handlers.finalize.handler",
     "CleanupFunction": "photosync.handlers.cleanup.handler",
@@ -79,12 +86,15 @@ EXPECTED_S3_GRANTS = {
     "RequestUploadFunction": grants(("s3:PutObject",), ("originals/*",)),
     "GalleryFunction": grants(("s3:GetObject",), RENDITION_PREFIXES),
     "DownloadFunction": grants(("s3:GetObject",), ("originals/*",)),
-    "DeleteFunction": grants(("s3:DeleteObject",), OBJECT_PREFIXES),
+    # Moving to the trash touches no object; deleting from the trash removes them.
+    "DeleteFunction": set(),
+    "TrashFunction": grants(("s3:GetObject",), RENDITION_PREFIXES) | grants(("s3:DeleteObject",), OBJECT_PREFIXES),
     "FinalizeFunction": grants(("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), OBJECT_PREFIXES)
     | {("s3:ListBucket", BUCKET)},
     "CleanupFunction": grants(("s3:GetObject", "s3:DeleteObject"), OBJECT_PREFIXES)
     | grants(("s3:PutObject",), RENDITION_PREFIXES)
     | {("s3:ListBucket", BUCKET)},
+    "SyncFunction": grants(("s3:GetObject",), RENDITION_PREFIXES),
     "AlbumsFunction": set(),
     "AccountFunction": set(),
     "PostConfirmationFunction": set(),
@@ -154,7 +164,27 @@ def test_cfn_lint_finds_nothing_in_the_transformed_template(deployed: dict[str, 
     assert lint_messages(json.dumps(deployed)) == []
 
 
-def test_the_expected_routes_are_exactly_the_api_routes_of_api_md() -> None:
+# Routes of api.md that no function serves yet, each with the open issue that adds it: a route the
+# contract gains without an issue taking it on fails the test below.
+NOT_YET_SERVED = {
+    ("POST", "/uploads/batch"): "issue 12 (throughput)",
+    ("DELETE", "/uploads/{}"): "issue 13 (multipart uploads)",
+    ("POST", "/uploads/{}/parts"): "issue 13 (multipart uploads)",
+    ("GET", "/uploads/{}/parts"): "issue 13 (multipart uploads)",
+    ("POST", "/uploads/{}/complete"): "issue 13 (multipart uploads)",
+    ("POST", "/albums/{}/members"): "issue 14 (sharing)",
+    ("GET", "/albums/{}/members"): "issue 14 (sharing)",
+    ("PATCH", "/albums/{}/members/{}"): "issue 14 (sharing)",
+    ("DELETE", "/albums/{}/members/{}"): "issue 14 (sharing)",
+    ("POST", "/albums/{}/links"): "issue 14 (sharing)",
+    ("GET", "/albums/{}/links"): "issue 14 (sharing)",
+    ("DELETE", "/albums/{}/links/{}"): "issue 14 (sharing)",
+    ("GET", "/public/{}"): "issue 14 (sharing)",
+    ("GET", "/public/{}/photos/{}/download"): "issue 14 (sharing)",
+}
+
+
+def test_the_expected_routes_are_the_api_routes_of_api_md_less_those_an_open_issue_adds() -> None:
     documented = {
         (method, re.sub(r"\{[^}]+\}", "{}", path))
         for method, path in re.findall(
@@ -163,7 +193,8 @@ def test_the_expected_routes_are_exactly_the_api_routes_of_api_md() -> None:
         if not path.startswith("/auth/")
     }
     expected = {(method, re.sub(r"\{[^}]+\}", "{}", path)) for method, path in EXPECTED_ROUTES}
-    assert expected == documented
+    assert not expected & set(NOT_YET_SERVED), "a served route is still listed as not yet served"
+    assert expected | set(NOT_YET_SERVED) == documented
 
 
 def test_every_route_exists_with_its_function_and_the_jwt_authorizer(deployed: dict[str, Any]) -> None:
@@ -464,6 +495,7 @@ def test_function_environment_is_what_the_settings_read(deployed: dict[str, Any]
             ("MaxUploadBytes", "PHOTOSYNC_MAX_UPLOAD_BYTES"),
             ("UploadUrlTtlSeconds", "PHOTOSYNC_UPLOAD_URL_TTL_SECONDS"),
             ("PendingTtlSeconds", "PHOTOSYNC_PENDING_TTL_SECONDS"),
+            ("TrashRetentionDays", "PHOTOSYNC_TRASH_RETENTION_DAYS"),
         ):
             assert variables[variable] == {"Ref": parameter}, (name, variable)
         # With the parameter defaults and sample values for the resource references, the settings
@@ -472,6 +504,7 @@ def test_function_environment_is_what_the_settings_read(deployed: dict[str, Any]
         assert settings.mode == "aws" and settings.store == "s3"
         assert settings.database_secret_arn and settings.database_host
         assert settings.upload_url_ttl_seconds == 900
+        assert settings.trash_retention_days == 30
         assert variables["POWERTOOLS_SERVICE_NAME"] == "photosync"
 
 

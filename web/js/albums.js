@@ -187,6 +187,13 @@ export class AlbumView {
     this.count.textContent = countLabel(album.photo_count);
   }
 
+  /** The album changed elsewhere: new name or count; photos that came back are loaded again. */
+  refreshFrom(album) {
+    const shown = this.timeline.photos.size;
+    this.show(album);
+    if (this.timeline.done && shown !== album.photo_count) this.timeline.reset();
+  }
+
   adjustCount(delta) {
     if (!this.album) return;
     this.show({ ...this.album, photo_count: Math.max(0, this.album.photo_count + delta) });

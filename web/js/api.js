@@ -82,5 +82,10 @@ export function createApi({ baseUrl, getToken, onUnauthorized }) {
       request("POST", `/albums/${encodeURIComponent(id)}/photos`, { json: { photo_ids: photoIds } }),
     removeFromAlbum: (id, photoId) =>
       request("DELETE", `/albums/${encodeURIComponent(id)}/photos/${encodeURIComponent(photoId)}`),
+    listTrash: ({ cursor, limit, signal } = {}) => request("GET", "/trash", { query: { cursor, limit }, signal }),
+    restore: (photoIds) => request("POST", "/trash/restore", { json: { photo_ids: photoIds } }),
+    deleteForever: (id) => request("DELETE", `/trash/${encodeURIComponent(id)}`),
+    emptyTrash: () => request("POST", "/trash/empty"),
+    sync: ({ cursor, limit, signal } = {}) => request("GET", "/sync", { query: { cursor, limit }, signal }),
   };
 }

@@ -2,6 +2,7 @@
 // against `photosync serve` and against API Gateway + Cognito without a build step.
 
 const AUTH_MODES = new Set(["local", "oauth", "cognito"]);
+const DEFAULT_SYNC_INTERVAL_SECONDS = 10;
 
 export class ConfigError extends Error {}
 
@@ -33,9 +34,13 @@ export function parseConfig(raw) {
   if (!AUTH_MODES.has(auth.mode)) {
     throw new ConfigError(`config.json: auth.mode must be one of ${[...AUTH_MODES].join(", ")}.`);
   }
+  const syncSeconds = Number(raw?.syncIntervalSeconds ?? DEFAULT_SYNC_INTERVAL_SECONDS);
+  if (!Number.isFinite(syncSeconds) || syncSeconds < 1) throw new ConfigError("config.json: syncIntervalSeconds must be at least 1.");
   const config = {
     apiBaseUrl: apiBaseUrl ? new URL(apiBaseUrl, window.location.href).href.replace(/\/+$/, "") : window.location.origin,
     auth: { mode: auth.mode },
+    // How often the open library asks the change feed for what changed elsewhere.
+    syncIntervalMs: syncSeconds * 1000,
   };
   if (auth.mode === "local") {
     config.auth.loginUrl = new URL(auth.loginUrl || `${config.apiBaseUrl}/auth/dev/login`, window.location.href).href;

@@ -1,5 +1,5 @@
 // PhotoSync web client: boot, sign-in, routing between the library's views, and the wiring between
-// uploads, the timeline, the viewer and the storage meter.
+// uploads, the timeline, the viewer, the trash, the change feed and the storage meter.
 
 import { createApi } from "./api.js";
 import { AlbumPicker, AlbumsView, AlbumView } from "./albums.js";
@@ -10,7 +10,9 @@ import { loadConfig } from "./config.js";
 import { confirmDialog } from "./dialogs.js";
 import { $, toast } from "./dom.js";
 import { StorageMeter } from "./storage.js";
+import { LibrarySync } from "./sync.js";
 import { Timeline } from "./timeline.js";
+import { TrashView } from "./trash.js";
 import { UploadManager } from "./uploads.js";
 import { Viewer } from "./viewer.js";
 
@@ -129,6 +131,18 @@ class App {
     });
     this.albumsView = null;
     this.albumView = null;
+    this.trashView = null; // built when first opened
+    this.sync = new LibrarySync({
+      api: this.api,
+      account: session.email || "default",
+      intervalMs: config.syncIntervalMs,
+      signal,
+      onChanges: (changes, context) => this.applyChanges(changes, context),
+      onReset: () => {
+        this.timeline.reset();
+        if (!$("#trash-view").hidden) this.trashView?.load();
+      },
+    });
 
     $("#photos-view").replaceChildren(this.timeline.element);
     $("#account-email").textContent = session.email || "";
@@ -137,6 +151,67 @@ class App {
       if (account?.email) $("#account-email").textContent = account.email;
     });
     this.route();
+    this.sync.start();
+  }
+
+  /**
+   * Changes made elsewhere (another tab, device or the CLI), in order, from the change feed.
+   * `replay`: the feed is being read from the start, while the views load from the listings anyway,
+   * so only what is cheap to apply locally is applied.
+   */
+  applyChanges(changes, { replay }) {
+    let photosChanged = false;
+    let trashChanged = false;
+    let albumsChanged = false;
+    for (const change of changes) {
+      if (change.type === "photo") {
+        photosChanged = true;
+        const id = change.op === "delete" ? change.id : change.photo.id;
+        if (change.op === "upsert") this.timeline.applyUpsert(change.photo);
+        else this.timeline.applyDelete(id);
+        const leftAlbum = change.op === "delete" || change.photo.trashed_at;
+        if (leftAlbum && this.albumView?.timeline.has(id)) {
+          this.albumView.timeline.applyDelete(id);
+          this.albumView.adjustCount(-1);
+        }
+        trashChanged ||= change.op === "delete" || this.trashView?.items.has(id) !== Boolean(change.photo.trashed_at);
+      } else if (change.type === "album") {
+        albumsChanged = true;
+        const id = change.op === "delete" ? change.id : change.album.id;
+        if (!replay && this.albumView?.albumId === id) {
+          if (change.op === "upsert") this.albumView.refreshFrom(change.album);
+          else {
+            toast("This album was deleted");
+            window.location.hash = "#/albums";
+          }
+        }
+      } else if (change.type === "album_photo" && !replay && this.albumView?.albumId === change.album_id) {
+        this.applyMembership(change);
+      }
+    }
+    if (photosChanged) this.storage.refresh();
+    if (trashChanged && !$("#trash-view").hidden) this.trashView?.load();
+    if (albumsChanged && !replay && !$("#albums-view").hidden) this.albumsView?.load();
+  }
+
+  async applyMembership(change) {
+    const view = this.albumView;
+    if (change.op === "remove") {
+      if (view.timeline.has(change.photo_id)) {
+        view.timeline.applyDelete(change.photo_id);
+        view.adjustCount(-1);
+      }
+      return;
+    }
+    if (view.timeline.has(change.photo_id)) return;
+    try {
+      const photo = this.timeline.photos.get(change.photo_id) ?? (await this.api.getPhoto(change.photo_id));
+      if (this.albumView !== view || view.timeline.has(photo.id) || photo.trashed_at) return;
+      view.timeline.applyUpsert(photo);
+      view.adjustCount(1);
+    } catch {
+      // Gone again meanwhile: a later change says so.
+    }
   }
 
   wire() {
@@ -189,8 +264,22 @@ class App {
     $("#photos-view").hidden = true;
     $("#albums-view").hidden = true;
     $("#album-view").hidden = true;
+    $("#trash-view").hidden = true;
     let tab = "photos";
-    if (section === "albums" && id) {
+    if (section === "trash") {
+      tab = "trash";
+      this.trashView ??= new TrashView({
+        api: this.api,
+        element: $("#trash-view"),
+        onRestored: (photo) => {
+          this.timeline.applyUpsert({ ...photo, trashed_at: null });
+          this.storage.refresh();
+        },
+        onDeletedForever: () => this.storage.refresh(),
+      });
+      $("#trash-view").hidden = false;
+      this.trashView.load();
+    } else if (section === "albums" && id) {
       tab = "albums";
       this.albumView = new AlbumView({
         api: this.api,
@@ -251,6 +340,7 @@ class App {
     this.albumView?.destroy();
     $("#albums-view").replaceChildren();
     $("#album-view").replaceChildren();
+    $("#trash-view").replaceChildren();
     $("#upload-list").replaceChildren();
     $("#upload-panel").hidden = true;
   }

@@ -1,6 +1,7 @@
 // A photo grid grouped by day under month headers, newest first, loaded page by page as the user
 // scrolls. Tiles are only ever added or removed one by one: a tile, once shown, is never rebuilt, so
-// the page does not jump while further pages or freshly uploaded photos arrive.
+// the page does not jump while further pages, freshly uploaded photos or changes made elsewhere
+// (from the change feed, see sync.js) arrive.
 
 import { h } from "./dom.js";
 import { dayKey, dayLabel, monthKey, monthLabel, photoDate } from "./format.js";
@@ -15,6 +16,11 @@ function comesBefore(a, b) {
 
 function sortKeyOf(el) {
   return { time: Number(el.dataset.time), id: el.dataset.sortId };
+}
+
+function sortKey(photo) {
+  const time = photoDate(photo).getTime();
+  return { time: Number.isNaN(time) ? 0 : time, id: photo.id };
 }
 
 /** Insert `el` among `parent`'s children (already in order), checking the end first: pages append. */
@@ -40,6 +46,8 @@ export class Timeline {
     this.onOpen = onOpen;
     this.photos = new Map();
     this.tiles = new Map();
+    // Photos the change feed removed: a page fetched before the removal must not bring them back.
+    this.gone = new Set();
     this.days = new Map();
     this.months = new Map();
     this.cursor = null;
@@ -104,7 +112,9 @@ export class Timeline {
         signal: this.abort.signal,
       });
       this.started = true;
-      for (const photo of page.items) this.add(photo);
+      for (const photo of page.items) {
+        if (!this.gone.has(photo.id)) this.add(photo);
+      }
       this.cursor = page.next_cursor;
       this.done = !page.next_cursor;
       this.setStatus("");
@@ -138,10 +148,9 @@ export class Timeline {
   add(photo) {
     if (this.photos.has(photo.id)) return;
     const date = photoDate(photo);
-    const time = Number.isNaN(date.getTime()) ? 0 : date.getTime();
     this.photos.set(photo.id, photo);
     const tile = this.createTile(photo);
-    tile.dataset.time = String(time);
+    tile.dataset.time = String(sortKey(photo).time);
     tile.dataset.sortId = photo.id;
     this.tiles.set(photo.id, tile);
     insertInOrder(this.dayGrid(date), tile, (a, b) => comesBefore(sortKeyOf(a), sortKeyOf(b)));
@@ -152,6 +161,51 @@ export class Timeline {
   addNew(photo) {
     this.add(photo);
     this.tiles.get(photo.id)?.classList.add("tile-new");
+  }
+
+  /** Whether `photo` falls within what is loaded: later pages bring the photos beyond it. */
+  covers(photo) {
+    if (this.done) return true;
+    const tiles = this.groups.getElementsByClassName("tile");
+    const last = tiles[tiles.length - 1];
+    return Boolean(last) && comesBefore(sortKey(photo), sortKeyOf(last));
+  }
+
+  /** A photo added or changed elsewhere (change feed): shown in its place, or gone if trashed. */
+  applyUpsert(photo) {
+    if (photo.trashed_at) {
+      this.applyDelete(photo.id);
+      return;
+    }
+    this.gone.delete(photo.id);
+    if (this.photos.has(photo.id)) this.update(photo);
+    else if (this.covers(photo)) this.add(photo);
+  }
+
+  applyDelete(id) {
+    this.gone.add(id);
+    this.remove(id);
+  }
+
+  /** New details for a shown photo; a thumbnail made since replaces the placeholder. */
+  update(photo) {
+    this.photos.set(photo.id, photo);
+    const tile = this.tiles.get(photo.id);
+    const shown = tile?.querySelector(".tile-placeholder");
+    if (shown && photo.thumbnail_url) shown.replaceWith(this.thumbnail(photo));
+  }
+
+  /** Start again from the first page (the change feed asked for a full replay). */
+  reset() {
+    this.abort.abort();
+    this.abort = new AbortController();
+    for (const id of [...this.tiles.keys()]) this.remove(id);
+    this.gone.clear();
+    this.cursor = null;
+    this.started = false;
+    this.done = false;
+    this.loading = null;
+    return this.loadMore();
   }
 
   remove(id) {

@@ -199,16 +199,16 @@ export class Viewer {
 
   async delete(photo) {
     const confirmed = await confirmDialog({
-      title: "Delete this photo?",
-      body: `“${photo.filename}” will be removed from your library and from every album. This cannot be undone.`,
-      confirmLabel: "Delete",
+      title: "Move this photo to the trash?",
+      body: `“${photo.filename}” leaves your library and its albums. You can restore it from Trash until it is deleted for good.`,
+      confirmLabel: "Move to trash",
     });
     if (!confirmed) return;
-    this.status.textContent = "Deleting…";
+    this.status.textContent = "Moving to trash…";
     await this.api.deletePhoto(photo.id);
     this.downloadUrls.delete(photo.id);
     await this.moveAwayFrom(photo, () => this.onDeleted(photo.id));
-    toast("Photo deleted");
+    toast("Moved to trash");
   }
 
   async removeFromAlbum(photo) {

@@ -1,9 +1,14 @@
-"""Typed client for every route of the PhotoSync HTTP API (docs/api.md, version 1).
+"""Typed client for every route of the PhotoSync HTTP API (docs/api.md, version 1.1).
 
 Retries: a request that never reached the server (connection refused, connect timeout) is always
 retried; a request that may have reached it (read timeout, dropped connection, 5xx) is retried only
 when repeating it cannot change the outcome: reads, PUT/PATCH/DELETE, `POST /photos/lookup`,
-`POST /auth/dev/login` and `POST /albums/{id}/photos` (the API makes adding twice a no-op).
+`POST /auth/dev/login`, `POST /albums/{id}/photos` (the API makes adding twice a no-op),
+`POST /trash/restore` and `POST /trash/empty`.
+
+A retry that follows an attempt which may have been carried out can meet that attempt's effect: a
+repeated DELETE answers 404 because the first one deleted it. Such a 404 means the asked-for end
+state holds, so it counts as done (for a restore, after checking that the photos are restored).
 """
 
 from __future__ import annotations
@@ -34,10 +39,15 @@ from photosync.client.models import (
     Album,
     DownloadLink,
     DuplicateUpload,
+    EmptiedTrash,
+    Lookup,
     Me,
     Photo,
     PhotoPage,
+    SyncPage,
     Token,
+    TrashedPhoto,
+    TrashPage,
     UploadGrant,
     UploadResult,
     UploadStatus,
@@ -46,6 +56,8 @@ from photosync.domain.media_types import SNIFF_BYTES, sniff_content_type
 
 CHUNK_BYTES = 1024 * 1024
 LOOKUP_BATCH = 1000  # the API's limit for `POST /photos/lookup`
+RESTORE_BATCH = 1000  # the API's limit for `POST /trash/restore`
+SYNC_PAGE = 1000  # the API's largest `GET /sync` page
 
 ProgressCallback = Callable[[int], None]  # called with the number of bytes just transferred
 
@@ -138,9 +150,15 @@ class PhotoSyncClient:
         *,
         idempotent: bool,
         stream: bool = False,
+        done_if_missing: Callable[[], bool] | None = None,
     ) -> httpx.Response:
-        """Send the request `build` makes, retrying per the policy; returns any non-5xx answer."""
+        """Send the request `build` makes, retrying per the policy; returns any non-5xx answer.
+
+        `done_if_missing`: for a retry answering 404 after an attempt that may have been carried
+        out, says whether the request's end state holds; then the answer is a 204 instead.
+        """
         last_problem = ""
+        maybe_carried_out = False
         for attempt in range(self.retry.attempts):
             if attempt:
                 self._sleep(self.retry.delay(attempt - 1))
@@ -153,6 +171,7 @@ class PhotoSyncClient:
             except httpx.TransportError as error:
                 last_problem = str(error) or type(error).__name__
                 if idempotent:
+                    maybe_carried_out = True
                     continue
                 raise ServerUnreachable(self.base_url, last_problem) from error
             if response.status_code >= 500:
@@ -161,8 +180,11 @@ class PhotoSyncClient:
                     response.close()
                 if idempotent and attempt + 1 < self.retry.attempts:
                     last_problem = f"HTTP {response.status_code}"
+                    maybe_carried_out = True
                     continue
                 raise self._error_from(response)
+            if response.status_code == 404 and maybe_carried_out and done_if_missing is not None and done_if_missing():
+                return httpx.Response(204, request=request)
             return response
         raise ServerUnreachable(self.base_url, last_problem)
 
@@ -175,6 +197,7 @@ class PhotoSyncClient:
         params: dict[str, Any] | None = None,
         idempotent: bool,
         authenticated: bool = True,
+        done_if_missing: Callable[[], bool] | None = None,
     ) -> httpx.Response:
         headers = {"Accept": "application/json"}
         if authenticated and self.access_token:
@@ -183,6 +206,7 @@ class PhotoSyncClient:
         response = self._send(
             lambda: self._http.build_request(method, url, json=json, params=params, headers=headers),
             idempotent=idempotent,
+            done_if_missing=done_if_missing,
         )
         if response.status_code >= 400:
             raise self._error_from(response)
@@ -258,7 +282,7 @@ class PhotoSyncClient:
             ) from None
         data = response.json()
         if data.get("status") == "duplicate":
-            return DuplicateUpload(photo_id=data["photo_id"])
+            return DuplicateUpload(photo_id=data["photo_id"], in_trash=bool(data.get("in_trash")))
         return UploadGrant.from_json(data)
 
     def send_upload(self, grant: UploadGrant, path: Path, size: int, on_progress: ProgressCallback | None = None) -> None:
@@ -324,7 +348,7 @@ class PhotoSyncClient:
         sha256 = sha256 or hash_file(path)
         answer = self.request_upload(filename=filename or path.name, content_type=content_type, size=size, sha256=sha256)
         if isinstance(answer, DuplicateUpload):
-            return UploadResult(photo_id=answer.photo_id, duplicate=True)
+            return UploadResult(photo_id=answer.photo_id, duplicate=True, in_trash=answer.in_trash)
         self.send_upload(answer, path, size, on_progress)
         status = self.wait_for_upload(answer.upload_id, timeout=finalize_timeout)
         if status.status != "complete":
@@ -358,20 +382,80 @@ class PhotoSyncClient:
         return DownloadLink.from_json(self._api("GET", f"/photos/{photo_id}/download", idempotent=True).json())
 
     def delete_photo(self, photo_id: str) -> None:
-        self._api("DELETE", f"/photos/{photo_id}", idempotent=True)
+        """Move a photo to the trash (a photo already there stays there: also success)."""
+        self._delete(f"/photos/{photo_id}")
 
-    def lookup(self, sha256s: list[str]) -> dict[str, str]:
-        """Which of these SHA-256 values the caller has as finalized photos: {sha256: photo_id}.
+    def _delete(self, path: str) -> None:
+        # The resource being gone is what a DELETE asks for, also when an earlier attempt did it.
+        self._api("DELETE", path, idempotent=True, done_if_missing=lambda: True)
+
+    def lookup(self, sha256s: list[str]) -> Lookup:
+        """Where the caller stands with each SHA-256 value: found, in the trash, or deleted for good.
 
         Any number of values; they are sent in batches of the API's limit.
         """
-        found: dict[str, str] = {}
+        result = Lookup()
         unique = list(dict.fromkeys(sha256s))
         for start in range(0, len(unique), LOOKUP_BATCH):
             batch = unique[start : start + LOOKUP_BATCH]
             response = self._api("POST", "/photos/lookup", json={"sha256": batch}, idempotent=True)
-            found.update(response.json()["found"])
-        return found
+            result.merge(Lookup.from_json(response.json()))
+        return result
+
+    # --- trash ----------------------------------------------------------------------------------
+
+    def list_trash(self, *, limit: int | None = None, cursor: str | None = None) -> TrashPage:
+        params = {name: value for name, value in (("limit", limit), ("cursor", cursor)) if value is not None}
+        return TrashPage.from_json(self._api("GET", "/trash", params=params, idempotent=True).json())
+
+    def iter_trash(self, *, page_size: int = 500) -> Iterator[TrashedPhoto]:
+        """Every photo in the trash, most recently trashed first."""
+        cursor = None
+        while True:
+            page = self.list_trash(limit=page_size, cursor=cursor)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def restore(self, photo_ids: list[str]) -> int:
+        """Bring photos back from the trash to the timeline and their albums; returns how many.
+
+        All or nothing per batch of the API's limit: an id not in the trash raises `NotFound`.
+        """
+        restored = 0
+        unique = list(dict.fromkeys(photo_ids))
+        for start in range(0, len(unique), RESTORE_BATCH):
+            batch = unique[start : start + RESTORE_BATCH]
+            response = self._api(
+                "POST", "/trash/restore", json={"photo_ids": batch}, idempotent=True,
+                done_if_missing=lambda batch=batch: self._all_restored(batch),
+            )
+            restored += len(batch) if response.status_code == 204 else int(response.json()["restored"])
+        return restored
+
+    def _all_restored(self, photo_ids: list[str]) -> bool:
+        try:
+            return all(not self.get_photo(photo_id).in_trash for photo_id in photo_ids)
+        except ApiError:
+            return False
+
+    def delete_from_trash(self, photo_id: str) -> None:
+        """Delete a photo in the trash for good: its bytes are removed and its size leaves the quota."""
+        self._delete(f"/trash/{photo_id}")
+
+    def empty_trash(self) -> EmptiedTrash:
+        """Delete everything in the trash for good. A retry after a lost answer reports 0 (already empty)."""
+        return EmptiedTrash.from_json(self._api("POST", "/trash/empty", idempotent=True).json())
+
+    # --- change feed ----------------------------------------------------------------------------
+
+    def sync(self, *, cursor: str | None = None, limit: int = SYNC_PAGE) -> SyncPage:
+        """One page of `GET /sync`: the changes after `cursor` (from the start without one)."""
+        params: dict[str, Any] = {"limit": limit}
+        if cursor is not None:
+            params["cursor"] = cursor
+        return SyncPage.from_json(self._api("GET", "/sync", params=params, idempotent=True).json())
 
     def download(self, photo: Photo, destination: Path, on_progress: ProgressCallback | None = None) -> Path:
         """Write the photo's original bytes to `destination`, replacing it atomically.
@@ -437,11 +521,11 @@ class PhotoSyncClient:
         return Album.from_json(self._api("PATCH", f"/albums/{album_id}", json={"name": name}, idempotent=True).json())
 
     def delete_album(self, album_id: str) -> None:
-        self._api("DELETE", f"/albums/{album_id}", idempotent=True)
+        self._delete(f"/albums/{album_id}")
 
     def add_to_album(self, album_id: str, photo_ids: list[str]) -> int:
         response = self._api("POST", f"/albums/{album_id}/photos", json={"photo_ids": photo_ids}, idempotent=True)
         return int(response.json()["added"])
 
     def remove_from_album(self, album_id: str, photo_id: str) -> None:
-        self._api("DELETE", f"/albums/{album_id}/photos/{photo_id}", idempotent=True)
+        self._delete(f"/albums/{album_id}/photos/{photo_id}")

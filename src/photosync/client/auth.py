@@ -45,19 +45,29 @@ def config_dir() -> Path:
     return Path(platformdirs.user_config_dir("photosync"))
 
 
-def token_expiry(access_token: str) -> int | None:
-    """The `exp` claim of a JWT (seconds since the epoch), read without verifying the signature.
+def _unverified_claims(access_token: str) -> dict[str, Any]:
+    """A JWT's claims read without verifying the signature.
 
-    The server verifies tokens; the client only needs to know when to stop using one.
+    The server verifies tokens; the client only needs to know when to stop using one and whose it is.
     """
     import jwt
 
     try:
-        claims = jwt.decode(access_token, options={"verify_signature": False})
+        return jwt.decode(access_token, options={"verify_signature": False})
     except jwt.PyJWTError:
-        return None
-    exp = claims.get("exp")
+        return {}
+
+
+def token_expiry(access_token: str) -> int | None:
+    """The `exp` claim of a JWT (seconds since the epoch)."""
+    exp = _unverified_claims(access_token).get("exp")
     return int(exp) if isinstance(exp, (int, float)) else None
+
+
+def token_subject(access_token: str) -> str | None:
+    """The `sub` claim of a JWT: the user the token speaks for (the same across sign-ins)."""
+    sub = _unverified_claims(access_token).get("sub")
+    return sub if isinstance(sub, str) and sub else None
 
 
 @dataclass(frozen=True)

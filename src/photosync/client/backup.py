@@ -1,8 +1,13 @@
 """Back up folders: find media, hash it (cached), skip what the server has, upload the rest concurrently.
 
 Resumable by construction: nothing is remembered between runs except hashes. A re-run asks the server
-which contents it already has (`POST /photos/lookup`), and an upload of content that got finalized in
-the meantime is answered `duplicate` by the server, so an interrupted run never leaves duplicates.
+which contents it already has (`POST /photos/lookup`, or the local library index when it is fresh,
+see `index.py`), and an upload of content that got finalized in the meantime is answered `duplicate`
+by the server, so an interrupted run never leaves duplicates.
+
+Content the user threw away is not brought back behind their back: photos in the server's trash and
+photos deleted for good are skipped (and counted in the report), unless `include_deleted` asks for
+them: then trashed ones are restored and deleted ones uploaded again.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from threading import Event, Lock
 from typing import Protocol
 
 from photosync.client.api import PhotoSyncClient
-from photosync.client.errors import PhotoSyncError, ServerUnreachable, Unauthorized
+from photosync.client.errors import NotFound, PhotoSyncError, ServerUnreachable, Unauthorized
+from photosync.client.index import LibraryIndex
 from photosync.client.library import HashCache, LocalFile, scan
+from photosync.client.models import Lookup
 
 
 class BackupObserver(Protocol):
@@ -41,6 +48,10 @@ class BackupReport:
     # Same bytes as another file of this run: uploaded (or found) once, through that other file.
     same_as_another_file: list[Path] = field(default_factory=list)
     skipped: list[Path] = field(default_factory=list)
+    # On the server, but in its trash / deleted there for good: not uploaded unless asked.
+    in_trash: list[Path] = field(default_factory=list)
+    deleted_on_server: list[Path] = field(default_factory=list)
+    restored: list[Path] = field(default_factory=list)  # taken out of the trash (include_deleted)
     failed: list[tuple[Path, str]] = field(default_factory=list)
     uploaded_bytes: int = 0
 
@@ -56,8 +67,13 @@ def backup(
     *,
     jobs: int = 4,
     observer: BackupObserver | None = None,
+    include_deleted: bool = False,
+    index: LibraryIndex | None = None,
 ) -> BackupReport:
     """Back up every accepted media file under `roots`. Per-file failures are reported, not raised.
+
+    `index`: a fresh local library index to answer for the content it knows (the server is asked
+    about the rest).
 
     Raises `Unauthorized` and `ServerUnreachable`: they would fail every remaining file the same way.
     """
@@ -81,13 +97,42 @@ def backup(
         else:
             by_hash[digest] = file
 
-    on_server = client.lookup(list(by_hash))
-    to_upload = [(digest, file) for digest, file in by_hash.items() if digest not in on_server]
-    report.already_backed_up.extend(file.path for digest, file in by_hash.items() if digest in on_server)
+    on_server = _where_on_server(client, index, list(by_hash))
+    to_upload: list[tuple[str, LocalFile]] = []
+    to_restore: dict[str, tuple[str, LocalFile]] = {}  # photo id -> (sha256, file)
+    for digest, file in by_hash.items():
+        if digest in on_server.found:
+            report.already_backed_up.append(file.path)
+        elif digest in on_server.trashed:
+            if include_deleted:
+                to_restore[on_server.trashed[digest]] = (digest, file)
+            else:
+                report.in_trash.append(file.path)
+        elif digest in on_server.deleted and not include_deleted:
+            report.deleted_on_server.append(file.path)
+        else:
+            to_upload.append((digest, file))
+    if to_restore:
+        try:
+            client.restore(list(to_restore))
+        except NotFound:
+            # Some left the trash meanwhile (emptied, purged): uploading sorts each one out.
+            to_upload.extend(to_restore.values())
+        else:
+            report.restored.extend(file.path for _, file in to_restore.values())
 
     observer.start_phase("Uploading", len(to_upload), sum(file.size for _, file in to_upload))
     _upload_all(client, to_upload, jobs, observer, report)
     return report
+
+
+def _where_on_server(client: PhotoSyncClient, index: LibraryIndex | None, sha256s: list[str]) -> Lookup:
+    if index is None:
+        return client.lookup(sha256s)
+    known, unknown = index.lookup(sha256s)
+    if unknown:
+        known.merge(client.lookup(unknown))
+    return known
 
 
 def _upload_all(
@@ -125,7 +170,9 @@ def _upload_all(
                 report.failed.append((file.path, f"cannot read: {error.strerror or error}"))
         else:
             with report_lock:
-                if result.duplicate:
+                if result.in_trash:
+                    report.in_trash.append(file.path)
+                elif result.duplicate:
                     report.already_backed_up.append(file.path)
                 else:
                     report.uploaded.append(file.path)

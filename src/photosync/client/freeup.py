@@ -2,8 +2,10 @@
 
 A file is removed only when, right before its removal, (1) it is hashed again from disk and is still
 the file that was hashed (same size and mtime), and (2) the server confirms, in a lookup made for that
-very batch, that the signed-in user has a finalized photo with that SHA-256. Names never matter:
-only content does. Anything that cannot be confirmed is left alone and reported.
+very batch, that the signed-in user has a finalized photo with that SHA-256 outside the trash
+(`found`: a photo in the trash is going to be deleted, so it is no backup). Names never matter:
+only content does. Anything that cannot be confirmed is left alone and reported. The local library
+index is never used here: only the server's answer at that moment counts.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from pathlib import Path
 
 from photosync.client.api import PhotoSyncClient, hash_file
 from photosync.client.library import HashCache, LocalFile, scan
+from photosync.client.models import Lookup
 
 CONFIRM_BATCH = 200
+IN_TRASH_REASON = "in the trash on the server, so not a backup (restore it with `photosync trash restore`)"
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Candidate:
 class FreeUpPlan:
     candidates: list[Candidate] = field(default_factory=list)
     not_backed_up: list[Path] = field(default_factory=list)
+    in_trash: list[Path] = field(default_factory=list)  # on the server, but only in its trash
     too_recent: list[Path] = field(default_factory=list)
     unreadable: list[tuple[Path, str]] = field(default_factory=list)
 
@@ -86,8 +91,10 @@ def plan_free_up(
             plan.unreadable.append((file.path, error.strerror or str(error)))
     on_server = client.lookup([candidate.sha256 for candidate in hashed])
     for candidate in hashed:
-        if candidate.sha256 in on_server:
+        if candidate.sha256 in on_server.found:
             plan.candidates.append(candidate)
+        elif candidate.sha256 in on_server.trashed:
+            plan.in_trash.append(candidate.path)
         else:
             plan.not_backed_up.append(candidate.path)
     return plan
@@ -132,9 +139,11 @@ def free_up(
                     on_done(candidate.path)
             else:
                 fresh.append(candidate)
-        confirmed = client.lookup([candidate.sha256 for candidate in fresh]) if fresh else {}
+        confirmed = client.lookup([candidate.sha256 for candidate in fresh]) if fresh else Lookup()
         for candidate in fresh:
-            if candidate.sha256 not in confirmed:
+            if candidate.sha256 in confirmed.trashed:
+                report.kept.append((candidate.path, IN_TRASH_REASON))
+            elif candidate.sha256 not in confirmed.found:
                 report.kept.append((candidate.path, "no longer on the server"))
             elif not _unchanged_since_hashing(candidate):
                 report.kept.append((candidate.path, "changed while being checked"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +40,7 @@ class Me:
     storage_quota: int
     storage_used: int
     storage_pending: int
+    storage_trash: int = 0  # the part of storage_used held by photos in the trash
 
     @property
     def storage_free(self) -> int:
@@ -53,6 +54,7 @@ class Me:
             storage_quota=int(data["storage_quota"]),
             storage_used=int(data["storage_used"]),
             storage_pending=int(data["storage_pending"]),
+            storage_trash=int(data.get("storage_trash") or 0),
         )
 
 
@@ -68,6 +70,16 @@ class Photo:
     width: int | None
     height: int | None
     thumbnail_url: str | None
+    trashed_at: datetime | None = None
+
+    @property
+    def in_trash(self) -> bool:
+        return self.trashed_at is not None
+
+    @property
+    def sort_time(self) -> datetime:
+        """What the timeline sorts by: when it was taken, else when it was backed up."""
+        return self.taken_at or self.uploaded_at
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Photo:
@@ -83,7 +95,31 @@ class Photo:
             width=data.get("width"),
             height=data.get("height"),
             thumbnail_url=data.get("thumbnail_url"),
+            trashed_at=_optional_time(data.get("trashed_at")),
         )
+
+
+@dataclass(frozen=True)
+class TrashedPhoto(Photo):
+    """A photo of `GET /trash`, with when the sweep deletes it for good."""
+
+    purge_at: datetime | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrashedPhoto:
+        photo = Photo.from_json(data)
+        purge_at = _time(data["purge_at"])
+        return cls(**{name: getattr(photo, name) for name in Photo.__dataclass_fields__}, purge_at=purge_at)
+
+
+@dataclass(frozen=True)
+class TrashPage:
+    items: list[TrashedPhoto]
+    next_cursor: str | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TrashPage:
+        return cls(items=[TrashedPhoto.from_json(item) for item in data["items"]], next_cursor=data.get("next_cursor"))
 
 
 @dataclass(frozen=True)
@@ -102,11 +138,18 @@ class Album:
     name: str
     created_at: datetime
     photo_count: int
+    role: str = "owner"  # "owner" | "contributor" | "viewer"
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Album:
         created_at = _time(data["created_at"])
-        return cls(id=data["id"], name=data["name"], created_at=created_at, photo_count=int(data["photo_count"]))
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            created_at=created_at,
+            photo_count=int(data["photo_count"]),
+            role=data.get("role") or "owner",
+        )
 
 
 @dataclass(frozen=True)
@@ -136,6 +179,7 @@ class DuplicateUpload:
     """`200 {"status": "duplicate"}` answer of `POST /uploads`: the caller already has these bytes."""
 
     photo_id: str
+    in_trash: bool = False  # the caller has them, but in the trash
 
 
 @dataclass(frozen=True)
@@ -176,3 +220,85 @@ class UploadResult:
 
     photo_id: str
     duplicate: bool
+    in_trash: bool = False  # a duplicate of a photo in the trash: nothing was uploaded
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """`POST /photos/lookup`: where each content hash stands. A hash is in at most one of the three.
+
+    Only `found` is a safe backup; `trashed` will be deleted when its retention ends; `deleted` was
+    deleted for good by the user (clients do not upload it again unless asked).
+    """
+
+    found: dict[str, str] = field(default_factory=dict)  # sha256 -> photo id
+    trashed: dict[str, str] = field(default_factory=dict)  # sha256 -> photo id
+    deleted: set[str] = field(default_factory=set)
+
+    def merge(self, other: Lookup) -> None:
+        self.found.update(other.found)
+        self.trashed.update(other.trashed)
+        self.deleted.update(other.deleted)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Lookup:
+        return cls(found=dict(data.get("found") or {}), trashed=dict(data.get("trashed") or {}), deleted=set(data.get("deleted") or []))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of `GET /sync`: `kind` is "photo", "album" or "album_photo"; `op` "upsert", "delete",
+    "add" or "remove". Upserts carry the object; deletes the id; memberships both ids."""
+
+    kind: str
+    op: str
+    photo: Photo | None = None
+    album: Album | None = None
+    id: str | None = None
+    album_id: str | None = None
+    photo_id: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Change:
+        photo = data.get("photo")
+        album = data.get("album")
+        return cls(
+            kind=data["type"],
+            op=data["op"],
+            photo=Photo.from_json(photo) if photo else None,
+            album=Album.from_json(album) if album else None,
+            id=data.get("id"),
+            album_id=data.get("album_id"),
+            photo_id=data.get("photo_id"),
+            raw=data,
+        )
+
+
+@dataclass(frozen=True)
+class SyncPage:
+    """`GET /sync`: changes in order; `reset` means drop the local copy and start without a cursor."""
+
+    changes: list[Change]
+    next_cursor: str | None
+    has_more: bool
+    reset: bool
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> SyncPage:
+        return cls(
+            changes=[Change.from_json(item) for item in data.get("changes") or []],
+            next_cursor=data.get("next_cursor"),
+            has_more=bool(data.get("has_more")),
+            reset=bool(data.get("reset")),
+        )
+
+
+@dataclass(frozen=True)
+class EmptiedTrash:
+    deleted: int
+    freed_bytes: int
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> EmptiedTrash:
+        return cls(deleted=int(data["deleted"]), freed_bytes=int(data["freed_bytes"]))

@@ -14,6 +14,7 @@ class Account:
     storage_quota: int
     storage_used: int
     storage_pending: int
+    storage_trash: int  # the part of storage_used held by photos in the trash
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Photo:
     thumbnail_key: str | None
     preview_key: str | None
     renditions: str
+    trashed_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,26 @@ class Album:
     name: str
     created_at: datetime
     photo_count: int
+
+
+@dataclass(frozen=True)
+class PhotoRef:
+    """A photo's identity and content, as lookups and uploads need it."""
+
+    id: uuid.UUID
+    sha256: str
+    trashed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    """One entry of the change log: which photo, album or membership changed (its state is read
+    when the entry is served)."""
+
+    seq: int
+    kind: str  # "photo", "album" or "album_photo"
+    photo_id: uuid.UUID | None
+    album_id: uuid.UUID | None
 
 
 @dataclass(frozen=True)

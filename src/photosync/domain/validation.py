@@ -162,9 +162,9 @@ def parse_sha256_list(data: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(values))
 
 
-def parse_limit(raw: str | None) -> int:
+def parse_limit(raw: str | None, *, maximum: int = MAX_PAGE_SIZE, default: int = DEFAULT_PAGE_SIZE) -> int:
     if raw is None:
-        return DEFAULT_PAGE_SIZE
-    if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise InvalidRequest(f"'limit' must be a whole number from 1 to {MAX_PAGE_SIZE}", field="limit")
+        return default
+    if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= maximum:
+        raise InvalidRequest(f"'limit' must be a whole number from 1 to {maximum}", field="limit")
     return int(raw)

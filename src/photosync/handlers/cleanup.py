@@ -18,8 +18,10 @@ SAFETY_SHARE = 0.2
 @event_source(data_class=EventBridgeEvent)
 def handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
     deadline = cleanup.Deadline.after(context.get_remaining_time_in_millis() / 1000 * (1 - SAFETY_SHARE))
+    config = environment.config()
     report = cleanup.run_cleanup(
         environment.unit_of_work(), environment.object_store(),
-        pending_ttl_seconds=environment.config().pending_ttl_seconds, deadline=deadline,
+        pending_ttl_seconds=config.pending_ttl_seconds, trash_retention_days=config.trash_retention_days,
+        change_log_retention_days=config.change_log_retention_days, deadline=deadline,
     )
     return report.__dict__

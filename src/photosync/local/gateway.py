@@ -34,6 +34,10 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "photosync.handlers.http.account.handler": (
         "GET /me", "POST /photos/lookup", "GET /healthz", "GET /openapi.json",
     ),
+    "photosync.handlers.http.trash.handler": (
+        "GET /trash", "POST /trash/restore", "DELETE /trash/{photo_id}", "POST /trash/empty",
+    ),
+    "photosync.handlers.http.sync.handler": ("GET /sync",),
 }
 PUBLIC_ROUTES = frozenset({"GET /healthz", "GET /openapi.json"})
 

@@ -7,11 +7,15 @@ import uuid
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain.errors import NotFound
 from photosync.domain.model import Album
+from photosync.services import changes
 
 
 def create_album(uow: UnitOfWork, *, owner_id: uuid.UUID, name: str) -> Album:
     with uow.transaction():
-        return uow.albums.add(uuid.uuid4(), owner_id=owner_id, name=name)
+        uow.users.lock(owner_id)
+        album = uow.albums.add(uuid.uuid4(), owner_id=owner_id, name=name)
+        changes.album_changed(uow, owner_id=owner_id, album_id=album.id)
+    return album
 
 
 def list_albums(uow: UnitOfWork, *, owner_id: uuid.UUID) -> list[Album]:
@@ -27,8 +31,10 @@ def get_album(uow: UnitOfWork, *, owner_id: uuid.UUID, album_id: uuid.UUID) -> A
 
 def rename_album(uow: UnitOfWork, *, owner_id: uuid.UUID, album_id: uuid.UUID, name: str) -> Album:
     with uow.transaction():
+        uow.users.lock(owner_id)
         if not uow.albums.rename(album_id, owner_id=owner_id, name=name):
             raise NotFound("album")
+        changes.album_changed(uow, owner_id=owner_id, album_id=album_id)
         album = uow.albums.get(album_id, owner_id=owner_id)
     assert album is not None
     return album
@@ -36,25 +42,33 @@ def rename_album(uow: UnitOfWork, *, owner_id: uuid.UUID, album_id: uuid.UUID, n
 
 def delete_album(uow: UnitOfWork, *, owner_id: uuid.UUID, album_id: uuid.UUID) -> None:
     with uow.transaction():
+        uow.users.lock(owner_id)
         if not uow.albums.delete(album_id, owner_id=owner_id):
             raise NotFound("album")
+        changes.album_changed(uow, owner_id=owner_id, album_id=album_id)
 
 
 def add_photos(
     uow: UnitOfWork, *, owner_id: uuid.UUID, album_id: uuid.UUID, photo_ids: list[uuid.UUID]
 ) -> int:
-    """How many photos were newly added; all or none: one photo that is not the caller's is a 404."""
+    """How many photos were newly added; all or none: one photo that is not the caller's (or is in
+    the trash) is a 404."""
     with uow.transaction():
+        uow.users.lock(owner_id)
         if not uow.albums.lock(album_id, owner_id=owner_id):
             raise NotFound("album")
         if uow.photos.owned_ids(photo_ids, owner_id=owner_id) != set(photo_ids):
             raise NotFound("photo")
-        return uow.albums.add_photos(album_id, photo_ids)
+        added = uow.albums.add_photos(album_id, photo_ids)
+        changes.memberships_changed(uow, owner_id=owner_id, album_id=album_id, photo_ids=added)
+    return len(added)
 
 
 def remove_photo(uow: UnitOfWork, *, owner_id: uuid.UUID, album_id: uuid.UUID, photo_id: uuid.UUID) -> None:
     with uow.transaction():
+        uow.users.lock(owner_id)
         if not uow.albums.lock(album_id, owner_id=owner_id):
             raise NotFound("album")
         if not uow.albums.remove_photo(album_id, photo_id):
             raise NotFound("photo")
+        changes.memberships_changed(uow, owner_id=owner_id, album_id=album_id, photo_ids=[photo_id])

@@ -1,5 +1,6 @@
 """The scheduled sweep (F1.2 cleanup): release expired reservations (finalizing those whose file did
-arrive), retry object deletions and renditions, purge old tombstones.
+arrive), retry object deletions and renditions, purge old tombstones, delete permanently what has
+been in the trash past its retention, and compact the change log.
 
 A run has a deadline (the function's remaining time, less a margin) and stops there; whatever is
 left waits for the next run. The phases take turns, a small batch each, so a backlog in one (say,
@@ -18,7 +19,7 @@ from photosync.adapters.objectstore import ObjectStore
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain.model import Photo
 from photosync.log import logger
-from photosync.services import deletions, finalize, renditions
+from photosync.services import deletions, finalize, renditions, sync, trash
 
 # Rows per phase per turn: small enough that every phase gets a turn early in a run.
 TURN_SIZE = 50
@@ -26,6 +27,8 @@ TOMBSTONE_RETENTION = timedelta(days=7)
 TOMBSTONE_PURGE_LIMIT = 20_000
 # Renditions are normally made by finalize itself; only older stragglers are retried here.
 RENDITION_RETRY_AFTER = timedelta(minutes=10)
+# Log entries are small rows removed by one statement: many per turn.
+COMPACTION_TURN_SIZE = 2000
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ class CleanupReport:
     deleted_objects: int = 0
     renditions_retried: int = 0
     tombstones_purged: int = 0
+    trash_purged: int = 0
+    changes_compacted: int = 0
     # True when the deadline came with work left: the next run goes on.
     stopped_at_deadline: bool = False
     errors: list[str] = field(default_factory=list)
@@ -60,6 +65,8 @@ def run_cleanup(
     store: ObjectStore,
     *,
     pending_ttl_seconds: int,
+    trash_retention_days: int = 30,
+    change_log_retention_days: int = 90,
     deadline: Deadline | None = None,
     now: datetime | None = None,
     turn_size: int = TURN_SIZE,
@@ -75,6 +82,8 @@ def run_cleanup(
         _ExpiredReservations(uow, store, now - timedelta(seconds=pending_ttl_seconds), now, report, deadline, turn_size),
         _Outbox(uow, store, report, turn_size),
         _RenditionRetries(uow, store, now - RENDITION_RETRY_AFTER, report, deadline, turn_size),
+        _TrashPurge(uow, store, now - timedelta(days=trash_retention_days), report, turn_size),
+        _ChangeLogCompaction(uow, now - timedelta(days=change_log_retention_days), report),
     ]
     while phases:
         for phase in list(phases):
@@ -164,3 +173,29 @@ class _RenditionRetries:
             self.after = photo
             self.report.renditions_retried += renditions.retry_pending(self.uow, self.store, photo)
         return len(batch) == self.turn_size
+
+
+@dataclass
+class _TrashPurge:
+    uow: UnitOfWork
+    store: ObjectStore
+    trashed_before: datetime
+    report: CleanupReport
+    turn_size: int
+
+    def __call__(self) -> bool:
+        purged, more = trash.purge_due(self.uow, self.store, trashed_before=self.trashed_before, limit=self.turn_size)
+        self.report.trash_purged += purged
+        return more
+
+
+@dataclass
+class _ChangeLogCompaction:
+    uow: UnitOfWork
+    created_before: datetime
+    report: CleanupReport
+
+    def __call__(self) -> bool:
+        removed, more = sync.compact(self.uow, created_before=self.created_before, limit=COMPACTION_TURN_SIZE)
+        self.report.changes_compacted += removed
+        return more

@@ -12,7 +12,7 @@ from photosync.domain import keys
 from photosync.domain.media_types import SNIFF_BYTES, sniff_content_type
 from photosync.domain.model import PendingUpload
 from photosync.log import logger
-from photosync.services import deletions, renditions
+from photosync.services import changes, deletions, renditions
 
 
 HASH_CHUNK_BYTES = 8 * 1024 * 1024
@@ -72,6 +72,7 @@ def finalize_object(uow: UnitOfWork, store: ObjectStore, key: str) -> FinalizeRe
 
     with uow.transaction():
         locked = uow.uploads.lock(upload_id, owner_id=owner_id)
+        uow.users.lock(owner_id)
         if locked is None or locked.status != "pending":
             # Another delivery of this event won (the renditions just made are its photo's own), or
             # the reservation was released meanwhile.
@@ -80,6 +81,9 @@ def finalize_object(uow: UnitOfWork, store: ObjectStore, key: str) -> FinalizeRe
         elif uow.photos.add_from_upload(locked, metadata, rendered):
             uow.uploads.remove(upload_id)
             uow.users.charge_reserved(owner_id, locked.size)
+            # Content deleted before and uploaded again is no longer "deleted" for lookups.
+            uow.deleted_content.clear(locked.sha256, owner_id=owner_id)
+            changes.photos_changed(uow, owner_id=owner_id, photo_ids=[upload_id], counted=False)
             outcome = "finalized"
         else:
             uow.uploads.mark_failed(upload_id, LOST_RACE_REASON)

@@ -1,4 +1,5 @@
-"""F1.3 gallery, F1.4 download, F1.5 delete, and the lookup the clients use to skip known files."""
+"""F1.3 gallery, F1.4 download, and the lookup the clients use to skip known files (deleting is in
+services/trash.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain.cursor import TimelinePosition, decode_cursor, encode_cursor
 from photosync.domain.errors import NotFound
 from photosync.domain.model import Photo
-from photosync.services import deletions
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,15 @@ class PhotoPage:
     next_cursor: str | None
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """Disjoint: a hash is in at most one of the three."""
+
+    found: dict[str, uuid.UUID]  # finalized, outside the trash: the only safe backups
+    trashed: dict[str, uuid.UUID]
+    deleted: list[str]  # deleted permanently
+
+
 def _view(store: ObjectStore, photo: Photo, url_ttl_seconds: int) -> PhotoView:
     def url(key: str | None) -> str | None:
         if key is None:
@@ -33,6 +42,10 @@ def _view(store: ObjectStore, photo: Photo, url_ttl_seconds: int) -> PhotoView:
         return store.presign_download(key, expires_in=url_ttl_seconds, content_type="image/webp").url
 
     return PhotoView(photo, url(photo.thumbnail_key), url(photo.preview_key))
+
+
+def photo_views(store: ObjectStore, photos: list[Photo], url_ttl_seconds: int) -> list[PhotoView]:
+    return [_view(store, photo, url_ttl_seconds) for photo in photos]
 
 
 def list_photos(
@@ -76,18 +89,12 @@ def download_photo(
     )
 
 
-def delete_photo(uow: UnitOfWork, store: ObjectStore, *, owner_id: uuid.UUID, photo_id: uuid.UUID) -> None:
-    with uow.transaction():
-        photo = uow.photos.delete(photo_id, owner_id=owner_id)
-        if photo is None:
-            raise NotFound("photo")
-        uow.users.refund(owner_id, photo.size)
-        queued = uow.deletions.add(
-            [k for k in (photo.object_key, photo.thumbnail_key, photo.preview_key) if k is not None]
-        )
-    # After commit: the row is gone whatever happens next; a failed removal stays queued.
-    deletions.drain(uow, store, queued)
-
-
-def lookup(uow: UnitOfWork, *, owner_id: uuid.UUID, hashes: list[str]) -> dict[str, uuid.UUID]:
-    return uow.photos.ids_by_sha256(hashes, owner_id=owner_id)
+def lookup(uow: UnitOfWork, *, owner_id: uuid.UUID, hashes: list[str]) -> Lookup:
+    photos = uow.photos.by_sha256(hashes, owner_id=owner_id)
+    # A photo's content cannot also have a tombstone (finalize clears it), but the photo decides.
+    deleted = uow.deleted_content.among([h for h in hashes if h not in photos], owner_id=owner_id)
+    return Lookup(
+        found={sha: ref.id for sha, ref in photos.items() if ref.trashed_at is None},
+        trashed={sha: ref.id for sha, ref in photos.items() if ref.trashed_at is not None},
+        deleted=sorted(deleted),
+    )

@@ -16,7 +16,7 @@ from photosync.domain import keys
 from photosync.domain.media_types import IMAGE_TYPES
 from photosync.domain.model import Photo, PhotoMetadata, Rendered
 from photosync.log import logger
-from photosync.services import deletions
+from photosync.services import changes, deletions
 
 
 # Larger originals are stored and served, but not decoded here: that would not fit a Lambda's memory.
@@ -80,6 +80,7 @@ def retry_pending(uow: UnitOfWork, store: ObjectStore, photo: Photo) -> bool:
         rendered = render(store, owner_id=photo.owner_id, photo_id=photo.id, content=content, content_type=photo.content_type)
     orphaned = []
     with uow.transaction():
+        uow.users.lock(photo.owner_id)
         if rendered.state == "pending":
             uow.photos.count_rendition_attempt(photo.id, give_up_after=MAX_RENDITION_ATTEMPTS)
         elif not uow.photos.set_renditions(
@@ -87,5 +88,8 @@ def retry_pending(uow: UnitOfWork, store: ObjectStore, photo: Photo) -> bool:
         ):
             # Deleted while its renditions were being made: they must not outlive it.
             orphaned = uow.deletions.add(rendered.keys)
+        else:
+            # Its thumbnail and preview URLs are new: clients learn them through /sync.
+            changes.photos_changed(uow, owner_id=photo.owner_id, photo_ids=[photo.id], counted=False)
     deletions.drain(uow, store, orphaned)
     return rendered.state == "ready"

@@ -25,6 +25,7 @@ class UploadGranted:
 @dataclass(frozen=True)
 class AlreadyBackedUp:
     photo_id: uuid.UUID
+    in_trash: bool  # the content is in the caller's trash: restore it rather than upload it again
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,9 @@ def request_upload(
     url_ttl_seconds: int,
     now: datetime | None = None,
 ) -> UploadGranted | AlreadyBackedUp:
-    existing = uow.photos.id_by_sha256(request.sha256, owner_id=owner_id)
+    existing = uow.photos.by_sha256([request.sha256], owner_id=owner_id).get(request.sha256)
     if existing is not None:
-        return AlreadyBackedUp(existing)
+        return AlreadyBackedUp(existing.id, in_trash=existing.trashed_at is not None)
     now = now or datetime.now(timezone.utc)
     upload_id = uuid.uuid4()
     key = keys.original_key(owner_id, upload_id)
@@ -87,9 +88,9 @@ def upload_status(uow: UnitOfWork, *, owner_id: uuid.UUID, upload_id: uuid.UUID)
     pending = uow.uploads.get(upload_id, owner_id=owner_id)
     if pending is not None and pending.reason == finalize.LOST_RACE_REASON:
         # The same content arrived concurrently through another upload: that photo is the outcome.
-        winner = uow.photos.id_by_sha256(pending.sha256, owner_id=owner_id)
+        winner = uow.photos.by_sha256([pending.sha256], owner_id=owner_id).get(pending.sha256)
         if winner is not None:
-            return UploadStatus(upload_id, "complete", photo_id=winner)
+            return UploadStatus(upload_id, "complete", photo_id=winner.id)
     if pending is not None:
         return UploadStatus(upload_id, pending.status, reason=pending.reason)
     if uow.photos.exists(upload_id, owner_id=owner_id):

@@ -9,6 +9,8 @@ import psycopg
 
 from photosync.adapters.postgres.repositories import (
     Albums,
+    Changes,
+    DeletedContent,
     ObjectDeletions,
     PendingUploads,
     Photos,
@@ -29,6 +31,8 @@ class UnitOfWork:
         self.photos = Photos(conn)
         self.albums = Albums(conn)
         self.deletions = ObjectDeletions(conn)
+        self.deleted_content = DeletedContent(conn)
+        self.changes = Changes(conn)
 
     @contextmanager
     def transaction(self) -> Iterator["UnitOfWork"]:
@@ -46,4 +50,11 @@ class UnitOfWork:
                 self.conn.close()
                 self._bind(self._reconnect())
                 stack.enter_context(self.conn.transaction())
+            yield self
+
+    @contextmanager
+    def read_only_snapshot(self) -> Iterator["UnitOfWork"]:
+        """A read-only transaction that sees one snapshot of the database for all its statements."""
+        with self.conn.transaction():
+            self.conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             yield self

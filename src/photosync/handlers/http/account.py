@@ -47,8 +47,12 @@ def me() -> Response:
 @router.post("/photos/lookup")
 def lookup() -> Response:
     owner_id = caller_id(router)
-    found = photos.lookup(environment.unit_of_work(), owner_id=owner_id, hashes=parse_sha256_list(json_body(router)))
-    return json_response(200, {"found": {sha: str(photo_id) for sha, photo_id in found.items()}})
+    result = photos.lookup(environment.unit_of_work(), owner_id=owner_id, hashes=parse_sha256_list(json_body(router)))
+    return json_response(200, {
+        "found": {sha: str(photo_id) for sha, photo_id in result.found.items()},
+        "trashed": {sha: str(photo_id) for sha, photo_id in result.trashed.items()},
+        "deleted": result.deleted,
+    })
 
 
 app = create_app(router)

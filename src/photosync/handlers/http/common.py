@@ -104,6 +104,7 @@ def photo_json(view: PhotoView) -> dict[str, Any]:
         "camera_model": photo.camera_model,
         "thumbnail_url": view.thumbnail_url,
         "preview_url": view.preview_url,
+        "trashed_at": rfc3339(photo.trashed_at),
     }
 
 
@@ -123,4 +124,5 @@ def account_json(account: Account) -> dict[str, Any]:
         "storage_quota": account.storage_quota,
         "storage_used": account.storage_used,
         "storage_pending": account.storage_pending,
+        "storage_trash": account.storage_trash,
     }

@@ -1,4 +1,4 @@
-"""Delete function: DELETE /photos/{photo_id}."""
+"""Delete function: DELETE /photos/{photo_id} moves the photo to the trash (nothing is freed yet)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photosync.handlers import environment
 from photosync.handlers.http.common import caller_id, create_app, json_response, logger, path_uuid
-from photosync.services import photos
+from photosync.services import trash
 
 router = Router()
 
@@ -16,10 +16,7 @@ router = Router()
 @router.delete("/photos/<photo_id>")
 def delete_photo(photo_id: str) -> Response:
     owner_id = caller_id(router)
-    photos.delete_photo(
-        environment.unit_of_work(), environment.object_store(), owner_id=owner_id,
-        photo_id=path_uuid(photo_id, "photo id"),
-    )
+    trash.move_to_trash(environment.unit_of_work(), owner_id=owner_id, photo_id=path_uuid(photo_id, "photo id"))
     return json_response(204)
 
 

@@ -26,7 +26,10 @@ def request_upload() -> Response:
         url_ttl_seconds=config.upload_url_ttl_seconds,
     )
     if isinstance(result, uploads.AlreadyBackedUp):
-        return json_response(200, {"status": "duplicate", "photo_id": str(result.photo_id)})
+        body = {"status": "duplicate", "photo_id": str(result.photo_id)}
+        if result.in_trash:
+            body["in_trash"] = True  # restoring it brings it back; a new upload would not
+        return json_response(200, body)
     return json_response(201, {
         "upload_id": str(result.upload_id),
         "status": "pending",
