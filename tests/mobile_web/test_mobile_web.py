@@ -8,10 +8,13 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import REAL_PHOTOS
 from tests.mobile_web.conftest import by_id
+
+pytestmark = pytest.mark.browser
 
 BACKED_UP = [
     REAL_PHOTOS / "orientation" / "landscape_6.jpg",  # EXIF orientation 6: stored sideways
