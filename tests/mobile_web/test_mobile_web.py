@@ -245,4 +245,5 @@ def test_a_full_quota_stops_the_backup_with_the_numbers(phone_small_quota, scree
     expect(error).to_contain_text("reserved of 200 KB; this file needs 2.1 MB")
     expect(error).to_contain_text("Free up space on the server")
     expect(by_id(page, "backup-start")).to_have_text("Resume backup")
+    expect(by_id(page, "device-album-Chosen files")).to_contain_text("(2)")
     page.screenshot(path=screenshots / "11-quota-exceeded.png")

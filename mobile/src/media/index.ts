@@ -106,6 +106,11 @@ export const media: MediaSource = {
     }
   },
 
+  onChange(listener) {
+    const subscription = MediaLibrary.addListener(() => listener());
+    return () => subscription.remove();
+  },
+
   async favorites(assetIds) {
     const favourites = new Set<string>();
     for (const id of assetIds) {

@@ -46,7 +46,7 @@ export function pickedCount(): number {
 
 export function onPickedChange(listener: () => void): () => void {
   listeners.add(listener);
-  return () => listeners.delete(listener);
+  return () => void listeners.delete(listener);
 }
 
 function fileOf(asset: DeviceAsset): File {
@@ -113,6 +113,8 @@ export const media: MediaSource = {
       request.send(file);
     });
   },
+
+  onChange: onPickedChange,
 
   async favorites() {
     return new Set<string>();

@@ -55,6 +55,8 @@ export interface MediaSource {
   upload(asset: DeviceAsset, target: UploadTarget, onProgress: (sentBytes: number) => void): Promise<void>;
   /** Which of these assets the user marked as favourites (free up space can keep them). */
   favorites(assetIds: string[]): Promise<Set<string>>;
+  /** Calls back when the library changes (new photos, deletions); returns the unsubscribe. */
+  onChange(listener: () => void): () => void;
   /** Deletes local copies; the OS asks the user once more. False when the user declined. */
   deleteAssets(assetIds: string[]): Promise<boolean>;
 }

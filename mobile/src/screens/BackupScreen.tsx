@@ -28,10 +28,13 @@ export function BackupScreen() {
   const [background, setBackground] = useState(false);
 
   useEffect(() => {
-    void media
-      .requestPermission()
-      .then((granted) => (granted ? media.albums() : Promise.reject(new Error('Allow PhotoSync to read your photos in Settings.'))))
-      .then(setAlbums, setAlbumError);
+    const load = () =>
+      void media
+        .requestPermission()
+        .then((granted) => (granted ? media.albums() : Promise.reject(new Error('Allow PhotoSync to read your photos in Settings.'))))
+        .then(setAlbums, setAlbumError);
+    load();
+    return media.onChange(load);
   }, []);
 
   const toggleAlbum = (id: string) =>

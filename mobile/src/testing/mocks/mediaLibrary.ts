@@ -47,3 +47,7 @@ export async function deleteAssetsAsync(ids: string[]) {
   library.assets = library.assets.filter((a) => !ids.includes(a.id));
   return true;
 }
+
+export function addListener() {
+  return { remove() {} };
+}
