@@ -1,6 +1,6 @@
 # Two commands for a fresh machine:
 #   make run   - set up and start the local server (embedded PostgreSQL, local storage, web app)
-#   make test  - set up and run every test (unit, integration, end-to-end, security, browser)
+#   make test  - set up and run every test (unit, integration, end-to-end, security, browser, phone app)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -18,7 +18,12 @@ TOOLS := .venv-tools
 CHECKOV_SPEC := checkov>=3.2,<4
 TOOLS_STAMP := $(TOOLS)/.installed-$(shell echo '$(CHECKOV_SPEC)' | cksum | cut -d' ' -f1)
 
-.PHONY: run test setup localstack clean
+# The phone app (mobile/): nothing may reach the network but the npm registry, and npm's cache stays
+# inside the project.
+MOBILE_ENV := CI=1 EXPO_NO_TELEMETRY=1 EXPO_OFFLINE=1
+MOBILE_BIN := node_modules/.bin
+
+.PHONY: run test setup localstack clean mobile
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,9 +56,17 @@ localstack: $(LOCALSTACK_STAMP)
 run: setup
 	$(BIN)/photosync serve $(ARGS)
 
-test: setup localstack $(TOOLS_STAMP)
+# npm ci, type check, the Jest suite (closing line "N passed, N failed"), then the web build that
+# tests/mobile_web drives in Chromium.
+mobile:
+	cd mobile && $(MOBILE_ENV) npm ci --cache .npm-cache --prefer-offline --no-audit --no-fund --loglevel=error
+	cd mobile && $(MOBILE_ENV) $(MOBILE_BIN)/tsc --noEmit
+	cd mobile && $(MOBILE_ENV) $(MOBILE_BIN)/jest --ci
+	cd mobile && rm -rf dist && $(MOBILE_ENV) $(MOBILE_BIN)/expo export --platform web --output-dir dist
+
+test: setup localstack $(TOOLS_STAMP) mobile
 	$(BIN)/python tools/ensure_chromium.py
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) $(LOCALSTACK_VENV) $(TOOLS) photosync-data test-artifacts
+	rm -rf $(VENV) $(LOCALSTACK_VENV) $(TOOLS) photosync-data test-artifacts mobile/node_modules mobile/dist

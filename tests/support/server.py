@@ -28,6 +28,8 @@ class ServerProcess:
     data_dir: Path
     port: int
     env: dict[str, str]
+    # More `photosync serve` options, e.g. ("--mobile-web-dir", "mobile/dist").
+    serve_args: tuple[str, ...] = ()
     process: subprocess.Popen | None = None
     log_path: Path = field(init=False)
 
@@ -44,7 +46,7 @@ class ServerProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "photosync.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(self.port), "--data-dir", str(self.data_dir)],
+             "--port", str(self.port), "--data-dir", str(self.data_dir), *self.serve_args],
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         log.close()
@@ -114,6 +116,6 @@ def _alive(pid: int) -> bool:
 
 
 def start_server(
-    data_dir: Path, *, env: dict[str, str] | None = None, port: int | None = None
+    data_dir: Path, *, env: dict[str, str] | None = None, port: int | None = None, serve_args: tuple[str, ...] = ()
 ) -> ServerProcess:
-    return ServerProcess(data_dir=data_dir, port=port or free_port(), env=dict(env or {})).start()
+    return ServerProcess(data_dir=data_dir, port=port or free_port(), env=dict(env or {}), serve_args=serve_args).start()

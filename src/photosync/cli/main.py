@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Optional
 
 import typer
 from rich.console import Console
@@ -32,6 +33,11 @@ def serve(
         help="Answer the password-less dev sign-in at any address, also on a non-loopback --host or a published "
         "PHOTOSYNC_PUBLIC_URL: anyone who can reach the server can then sign in as anyone.",
     ),
+    mobile_web_dir: Optional[Path] = typer.Option(
+        None,
+        exists=True, file_okay=False, dir_okay=True, resolve_path=True,
+        help="Also serve the phone app's web build (`expo export --platform web` in mobile/, e.g. mobile/dist) at /app/.",
+    ),
 ) -> None:
     """Run PhotoSync on this machine: API, storage, sign-in and the web app."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -54,7 +60,12 @@ def serve(
             )
 
     try:
-        run_server(ServeOptions(host=host, port=port, data_dir=data_dir, allow_dev_login=allow_dev_login), on_ready=announce)
+        run_server(
+            ServeOptions(
+                host=host, port=port, data_dir=data_dir, allow_dev_login=allow_dev_login, mobile_web_dir=mobile_web_dir
+            ),
+            on_ready=announce,
+        )
     except (ConfigError, PostgresError) as error:
         console.print(f"[bold red]Cannot start:[/] {error}")
         raise typer.Exit(2) from None

@@ -7,6 +7,7 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -41,6 +42,37 @@ def web_content_security_policy(store_origin: str | None = None) -> str:
         f"media-src {store} blob:; connect-src {store}; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'none'; form-action 'self'"
     )
+
+# The phone app's web build differs in one point: react-native-web puts its styles into an empty
+# <style> element it creates and fills through the CSSOM; only that empty element is allowed (this is
+# the hash of the empty string), so no inline style with any content can run.
+EMPTY_INLINE_STYLE = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+
+
+def mobile_web_content_security_policy(store_origin: str | None = None) -> str:
+    return web_content_security_policy(store_origin).replace(
+        "style-src 'self';", f"style-src 'self' {EMPTY_INLINE_STYLE};"
+    )
+
+
+class _SinglePageApp(StaticFiles):
+    """An exported single-page app: a path that is no file is one of the app's routes, so it gets
+    the app's index.html and the app's router shows the screen (a reload of /app/photos/123 works).
+    A missing file with an extension (a script, an image) stays a 404."""
+
+    def __init__(self, *, content_security_policy: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._content_security_policy = content_security_policy
+
+    async def get_response(self, path: str, scope: Scope):
+        try:
+            response = await super().get_response(path, scope)
+        except HTTPException as error:
+            if error.status_code != 404 or "." in path.rsplit("/", 1)[-1]:
+                raise
+            response = await super().get_response("index.html", scope)
+        response.headers["Content-Security-Policy"] = self._content_security_policy
+        return response
 
 
 class _SecurityHeaders:
@@ -80,6 +112,7 @@ def create_local_app(
     concurrency: int,
     dev_sign_in: DevSignIn,
     web_dir: Path | None,
+    mobile_web_dir: Path | None = None,
 ) -> Starlette:
     identity = LocalIdentityProvider(data_dir, issuer=f"{public_url}/auth")
     authorizer = JwtAuthorizer(issuer=identity.issuer, client_id=identity.client_id, jwks=identity.jwks)
@@ -105,6 +138,14 @@ def create_local_app(
         Route("/docs", lambda _: RedirectResponse("/docs/"), methods=["GET"]),
         Mount("/docs", app=StaticFiles(directory=API_DOCS_DIR, html=True), name="api-docs"),
     ]
+    if mobile_web_dir is not None:
+        # The phone app's web build (`expo export --platform web` in mobile/), on the API's origin so
+        # it needs no CORS and runs under the same strict CSP as the web client.
+        mobile_app = _SinglePageApp(
+            directory=mobile_web_dir, html=True,
+            content_security_policy=mobile_web_content_security_policy(store_origin),
+        )
+        routes.append(Mount("/app", app=mobile_app, name="mobile-web"))
     if web_dir is not None:
         routes.append(Mount("/", app=StaticFiles(directory=web_dir, html=True), name="web"))
     policy = web_content_security_policy(store_origin)

@@ -40,6 +40,8 @@ class ServeOptions:
     data_dir: Path
     allow_dev_login: bool = False
     web_dir: Path | None = None
+    # The phone app's exported web build, served at /app/ (off unless given).
+    mobile_web_dir: Path | None = None
     # Execution environments (worker processes) running the handlers, as Lambda's concurrency.
     environments: int = 4
 
@@ -118,6 +120,7 @@ def _run(
             concurrency=options.environments * 2,
             dev_sign_in=dev_sign_in,
             web_dir=options.web_dir or default_web_dir(),
+            mobile_web_dir=options.mobile_web_dir,
         )
         schedule = Schedule(runtime.function("cleanup", CLEANUP_HANDLER), every_seconds=config.cleanup_interval_seconds)
         server = uvicorn.Server(

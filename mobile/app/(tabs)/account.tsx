@@ -1,0 +1,3 @@
+import { AccountScreen } from '../../src/screens/AccountScreen';
+
+export default AccountScreen;

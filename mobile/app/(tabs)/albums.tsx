@@ -1,0 +1,3 @@
+import { AlbumsScreen } from '../../src/screens/AlbumsScreen';
+
+export default AlbumsScreen;

@@ -1,0 +1,3 @@
+import { BackupScreen } from '../../src/screens/BackupScreen';
+
+export default BackupScreen;

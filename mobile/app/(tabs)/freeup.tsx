@@ -1,0 +1,3 @@
+import { FreeUpScreen } from '../../src/screens/FreeUpScreen';
+
+export default FreeUpScreen;

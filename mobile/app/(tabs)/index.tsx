@@ -1,0 +1,5 @@
+import { PhotosScreen } from '../../src/screens/PhotosScreen';
+
+export default function PhotosRoute() {
+  return <PhotosScreen />;
+}
