@@ -4,7 +4,7 @@ photo removes it too (it used to stay in storage, referenced by nothing)."""
 from __future__ import annotations
 
 from photosync.adapters.objectstore import ObjectStoreError
-from photosync.services import cleanup, finalize, photos
+from photosync.services import cleanup, finalize, trash
 from tests.conftest import new_user
 from tests.integration.test_cleanup import age_everything
 from tests.integration.test_uploads import distinct_jpeg, grant, object_key
@@ -39,7 +39,8 @@ def test_the_thumbnail_of_a_photo_whose_preview_failed_goes_with_the_photo(uow, 
     assert photo.renditions == "pending" and photo.thumbnail_key is not None and photo.preview_key is None
     assert store.head(photo.thumbnail_key) is not None
 
-    photos.delete_photo(uow, store, owner_id=owner, photo_id=photo.id)
+    trash.move_to_trash(uow, owner_id=owner, photo_id=photo.id)
+    trash.delete_forever(uow, store, owner_id=owner, photo_id=photo.id)
 
     assert store.head(photo.thumbnail_key) is None
 

@@ -90,7 +90,7 @@ def library_index(client: PhotoSyncClient) -> LibraryIndex:
         max_age = max_age_from_environment()
     except ValueError as error:
         raise fail(str(error)) from None
-    account = token_subject(client.access_token or "") or "unknown"
+    account = token_subject(client.current_access_token() or "") or "unknown"
     return LibraryIndex(config_dir() / INDEX_FILE, server=client.base_url, account=account, max_age=max_age)
 
 

@@ -244,7 +244,7 @@ class PhotoSyncClient:
         renewed = False
         while True:
             headers = {"Accept": "application/json"}
-            token = self._access_token() if authenticated else None
+            token = self.current_access_token() if authenticated else None
             if token:
                 headers["Authorization"] = f"Bearer {token}"
             response = self._send(
@@ -261,7 +261,8 @@ class PhotoSyncClient:
                 raise self._error_from(response)
             return response
 
-    def _access_token(self) -> str | None:
+    def current_access_token(self) -> str | None:
+        """The token requests carry now: the session's (renewed as it runs out), else the one given."""
         return self.session.access_token() if self.session is not None else self.access_token
 
     def _error_from(self, response: httpx.Response) -> ApiError:
