@@ -19,8 +19,8 @@ from photosync.local.postgres import PrivatePostgres
 from tests.support.server import ServerProcess, start_server
 
 # The moto S3 server fixtures, for the S3 store and full-flow tests; LocalStack's S3, for what S3
-# itself must refuse.
-pytest_plugins = ["tests.support.moto_server", "tests.support.localstack_server"]
+# itself must refuse; the one Chromium of the browser tests.
+pytest_plugins = ["tests.support.moto_server", "tests.support.localstack_server", "tests.support.chromium"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 REAL_PHOTOS = Path(os.environ.get("PHOTOSYNC_REAL_PHOTOS", REPO_ROOT.parent / "shared" / "testdata" / "real-photos"))

@@ -1,4 +1,5 @@
-"""Browser tests: Debian's Chromium driven by Playwright against a real `photosync serve`.
+"""Browser tests: Debian's Chromium (the `browser` fixture of tests/support/chromium.py) driven by
+Playwright against a real `photosync serve`.
 
 Every page fails its test on a console error, an uncaught page error or a JavaScript dialog
 (the app never uses alert/confirm/prompt, so a dialog means injected script ran).
@@ -11,16 +12,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.library import ApiClient
 from tests.support.server import ServerProcess, start_server
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 860}
@@ -48,14 +44,6 @@ def small_quota_server(tmp_path_factory: pytest.TempPathFactory) -> ServerProces
     )
     yield process
     process.stop()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Browser:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-# The browser fixture is the web client's: one Chromium launched the same way.
-from tests.browser.conftest import PHONE, SMALL_QUOTA_BYTES, PageProblems, browser  # noqa: F401
+from tests.browser.conftest import PHONE, SMALL_QUOTA_BYTES, PageProblems
 from tests.support.server import ServerProcess, start_server
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
