@@ -80,7 +80,12 @@ def aws_test_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
 def use_only_these_credentials(
     monkeypatch: pytest.MonkeyPatch, tmp_path, access_key_id: str, secret_access_key: str
 ) -> None:
-    """Fake credentials in the environment, and no profile, config file or endpoint of the machine."""
+    """Fake credentials in the environment, and no profile, config file or endpoint of the machine.
+
+    boto3's default session resolves credentials once and keeps them: it is dropped here, so clients
+    made from now on take these (moto takes any; LocalStack refuses a signature made with another
+    secret, which made its tests depend on which tests a process ran before them)."""
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", access_key_id)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret_access_key)
     monkeypatch.setenv("AWS_DEFAULT_REGION", TEST_REGION)
