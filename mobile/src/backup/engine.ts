@@ -206,7 +206,8 @@ export class BackupEngine {
         if (status.status === 'complete' && status.photo_id) settled.completed[sha256] = status.photo_id;
         else if (status.status === 'pending') await this.deps.api.cancelUpload(uploadId);
       } catch (error) {
-        if (!(error instanceof ApiError && error.kind === 'not_found')) throw error;
+        // Gone, or finished meanwhile (409: it became a photo, which the next lookup finds).
+        if (!(error instanceof ApiError && (error.kind === 'not_found' || error.kind === 'conflict'))) throw error;
       }
     }
     await this.deps.progressStore.save(settled);

@@ -368,6 +368,10 @@ class PhotoSyncClient:
         if response.status_code >= 400:
             raise self._error_from(response)
 
+    def cancel_upload(self, upload_id: str) -> None:
+        """Give a pending upload's reservation back and drop the bytes sent so far."""
+        self._delete(f"/uploads/{upload_id}")
+
     def upload_status(self, upload_id: str) -> UploadStatus:
         return UploadStatus.from_json(self._api("GET", f"/uploads/{upload_id}", idempotent=True).json())
 

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 from photosync.adapters.objectstore import ObjectStore, PresignedUpload
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain import keys
-from photosync.domain.errors import NotFound, QuotaExceeded
+from photosync.domain.errors import Conflict, NotFound, QuotaExceeded
 from photosync.domain.model import PendingUpload
 from photosync.domain.units import human_bytes
 from photosync.domain.validation import UploadRequest
-from photosync.services import finalize
+from photosync.services import deletions, finalize
 
 
 @dataclass(frozen=True)
@@ -96,3 +96,27 @@ def upload_status(uow: UnitOfWork, *, owner_id: uuid.UUID, upload_id: uuid.UUID)
     if uow.photos.exists(upload_id, owner_id=owner_id):
         return UploadStatus(upload_id, "complete", photo_id=upload_id)
     raise NotFound("upload")
+
+
+CANCELLED_REASON = "cancelled: the upload was cancelled before it finished"
+
+
+def cancel_upload(uow: UnitOfWork, store: ObjectStore, *, owner_id: uuid.UUID, upload_id: uuid.UUID) -> None:
+    """`DELETE /uploads/{id}`: give the reservation back now and remove any bytes already sent.
+
+    Cancelling twice is fine; an upload that already became a photo cannot be cancelled (the photo is
+    deleted instead). Bytes that arrive later through a still-valid link find no pending upload, so
+    finalize removes them as an orphan: nothing is charged and nothing is kept."""
+    with uow.transaction():
+        locked = uow.uploads.lock(upload_id, owner_id=owner_id)
+        if locked is None:
+            if uow.photos.exists(upload_id, owner_id=owner_id):
+                raise Conflict("this upload is complete: delete the photo instead")
+            raise NotFound("upload")
+        if locked.status != "pending":
+            return
+        uow.uploads.mark_failed(upload_id, CANCELLED_REASON)
+        uow.users.release(owner_id, locked.size)
+        queued = uow.deletions.add([locked.object_key])
+    # After commit: the reservation is free whatever happens next; a failed removal stays queued.
+    deletions.drain(uow, store, queued)

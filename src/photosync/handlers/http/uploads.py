@@ -61,6 +61,16 @@ def upload_status(upload_id: str) -> Response:
     return json_response(200, body)
 
 
+@router.delete("/uploads/<upload_id>")
+def cancel_upload(upload_id: str) -> Response:
+    owner_id = caller_id(router)
+    uploads.cancel_upload(
+        environment.unit_of_work(), environment.object_store(), owner_id=owner_id,
+        upload_id=path_uuid(upload_id, "upload id"),
+    )
+    return json_response(204)
+
+
 app = create_app(router)
 
 
