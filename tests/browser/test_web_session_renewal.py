@@ -67,10 +67,16 @@ def test_a_refused_access_token_is_renewed_once_and_the_request_sent_again(open_
     first = oauth_sign_in(page, email)
     seen = renewals(page)
     change_session(page, "session.accessToken = session.accessToken.slice(0, -4) + 'AAAA';")
+    refused = stored_session(page)["accessToken"]
 
     page.reload()
 
     expect(page.get_by_role("heading", name="Albums", exact=True)).to_be_visible()
+    # The heading shows before the refused request comes back: wait for the renewed session itself.
+    page.wait_for_function(
+        "refused => JSON.parse(sessionStorage.getItem('photosync.session')).accessToken !== refused", arg=refused,
+    )
+    expect(page.locator("#account-email")).to_have_text(email)
     expect(page.locator("#signin")).to_be_hidden()
     assert len(seen) == 1  # the page's parallel requests share one renewal
     assert stored_session(page)["accessToken"] != first["accessToken"]
