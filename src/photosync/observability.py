@@ -89,12 +89,12 @@ def _count(name: str, value: int = 1) -> None:
         metrics.add_metric(name=name, unit=METRICS[name], value=value)
 
 
-def upload_granted() -> None:
-    _count("UploadsGranted")
+def upload_granted(count: int = 1) -> None:
+    _count("UploadsGranted", count)
 
 
-def quota_refused() -> None:
-    _count("QuotaRefusals")
+def quota_refused(count: int = 1) -> None:
+    _count("QuotaRefusals", count)
 
 
 # What each finalize outcome counts as; the others (duplicates, repeats) are not failures or work.

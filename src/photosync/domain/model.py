@@ -18,6 +18,15 @@ class Account:
 
 
 @dataclass(frozen=True)
+class StorageUse:
+    """An account's quota figures at one moment: what a quota refusal reports."""
+
+    storage_quota: int
+    storage_used: int
+    storage_pending: int
+
+
+@dataclass(frozen=True)
 class PendingUpload:
     id: uuid.UUID
     owner_id: uuid.UUID

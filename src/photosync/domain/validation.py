@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from photosync.domain.errors import FileTooLarge, InvalidRequest, UnsupportedMediaType
+from photosync.domain.errors import DomainError, FileTooLarge, InvalidRequest, UnsupportedMediaType
 from photosync.domain.media_types import ACCEPTED_TYPES
 
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
@@ -18,6 +18,7 @@ MAX_ALBUM_NAME_CHARS = 200
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 100
 MAX_LOOKUP_HASHES = 1000
+MAX_BATCH_FILES = 100
 # Aliases some clients send; what counts is the canonical name.
 _CONTENT_TYPE_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png"}
 
@@ -107,6 +108,26 @@ def parse_upload_request(data: dict[str, Any], *, max_upload_bytes: int) -> Uplo
             max_upload_bytes=max_upload_bytes,
         )
     return UploadRequest(filename=filename, content_type=canonical_type, size=size, sha256=sha256)
+
+
+def parse_upload_batch(data: dict[str, Any], *, max_upload_bytes: int) -> list[UploadRequest | DomainError]:
+    """`POST /uploads/batch`: each entry of `files` parsed as the body of `POST /uploads`.
+
+    A body that is not a list of 1 to 100 files is refused whole; an entry that would be refused on
+    its own becomes that file's error, so the other files still get their answers."""
+    files = _required(data, "files", list, "a list of files")
+    if not 1 <= len(files) <= MAX_BATCH_FILES:
+        raise InvalidRequest(f"'files' must hold 1 to {MAX_BATCH_FILES} files", field="files")
+    parsed: list[UploadRequest | DomainError] = []
+    for entry in files:
+        if not isinstance(entry, dict):
+            parsed.append(InvalidRequest("each file must be an object: the body of POST /uploads"))
+            continue
+        try:
+            parsed.append(parse_upload_request(entry, max_upload_bytes=max_upload_bytes))
+        except DomainError as refusal:
+            parsed.append(refusal)
+    return parsed
 
 
 def validate_filename(filename: str) -> str:

@@ -23,7 +23,7 @@ MAX_BODY_BYTES = 1024 * 1024
 # The HTTP API's routes and the function behind each, as `infra/template.yaml` declares them.
 ROUTES: dict[str, tuple[str, ...]] = {
     "photosync.handlers.http.uploads.handler": (
-        "POST /uploads", "GET /uploads/{upload_id}", "DELETE /uploads/{upload_id}",
+        "POST /uploads", "POST /uploads/batch", "GET /uploads/{upload_id}", "DELETE /uploads/{upload_id}",
     ),
     "photosync.handlers.http.gallery.handler": ("GET /photos", "GET /photos/{photo_id}"),
     "photosync.handlers.http.download.handler": ("GET /photos/{photo_id}/download",),

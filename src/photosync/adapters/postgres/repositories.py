@@ -19,6 +19,7 @@ from photosync.domain.model import (
     PhotoMetadata,
     PhotoRef,
     Rendered,
+    StorageUse,
 )
 
 _PHOTO_COLUMNS = (
@@ -90,6 +91,32 @@ class Users:
         ).fetchone()
         return row is not None
 
+    def reserve_in_order(self, user_id: uuid.UUID, sizes: list[int]) -> list[StorageUse | None]:
+        """Reserve each size in turn if it still fits, as that many `reserve` calls would, in two
+        statements: the user's row is locked first, so nothing else can take the space in between.
+
+        For each size: None when it was reserved, else the account's figures when the size was
+        considered (earlier reservations of the list included), which it did not fit."""
+        row = self._conn.execute(
+            "SELECT storage_quota, storage_used, storage_pending FROM users WHERE id = %s FOR NO KEY UPDATE",
+            (user_id,),
+        ).fetchone()
+        assert row is not None, "the caller is provisioned before any use case runs"
+        refusals: list[StorageUse | None] = []
+        pending = row["storage_pending"]
+        for size in sizes:
+            if row["storage_used"] + pending + size <= row["storage_quota"]:
+                pending += size
+                refusals.append(None)
+            else:
+                refusals.append(StorageUse(row["storage_quota"], row["storage_used"], pending))
+        if pending != row["storage_pending"]:
+            self._conn.execute(
+                "UPDATE users SET storage_pending = storage_pending + %s WHERE id = %s",
+                (pending - row["storage_pending"], user_id),
+            )
+        return refusals
+
     def release(self, user_id: uuid.UUID, size: int) -> None:
         self._conn.execute(
             "UPDATE users SET storage_pending = storage_pending - %s WHERE id = %s", (size, user_id)
@@ -119,6 +146,16 @@ class PendingUploads:
             "%(sha256)s, %(status)s, %(reason)s, %(created_at)s, %(url_expires_at)s)",
             upload.__dict__,
         )
+
+    def add_many(self, uploads: list[PendingUpload]) -> None:
+        """Several uploads in one round trip (psycopg pipelines `executemany`)."""
+        with self._conn.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO pending_uploads ({_PENDING_COLUMNS}) VALUES "
+                "(%(id)s, %(owner_id)s, %(object_key)s, %(filename)s, %(content_type)s, %(size)s, "
+                "%(sha256)s, %(status)s, %(reason)s, %(created_at)s, %(url_expires_at)s)",
+                [upload.__dict__ for upload in uploads],
+            )
 
     def get(self, upload_id: uuid.UUID, *, owner_id: uuid.UUID) -> PendingUpload | None:
         return _pending(self._conn.execute(
