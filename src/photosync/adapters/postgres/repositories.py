@@ -280,20 +280,32 @@ class Photos:
         album_id: uuid.UUID | None,
     ) -> list[Photo]:
         """Newest first by (sort_at, id); `after` is the last photo of the previous page."""
-        conditions = ["p.owner_id = %(owner)s", "p.trashed_at IS NULL"]
-        params: dict[str, object] = {"owner": owner_id, "limit": limit}
-        join = ""
         if album_id is not None:
-            join = "JOIN album_photos ap ON ap.photo_id = p.id AND ap.album_id = %(album)s"
-            params["album"] = album_id
-        if after is not None:
-            conditions.append("(p.sort_at, p.id) < (%(sort_at)s, %(id)s)")
-            params.update(sort_at=after.sort_at, id=after.photo_id)
+            return self._album_page(album_id, owner_id=owner_id, limit=limit, after=after)
+        resume = "AND (sort_at, id) < (%(sort_at)s, %(id)s)" if after is not None else ""
+        rows = self._conn.execute(
+            f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE owner_id = %(owner)s AND trashed_at IS NULL {resume} "
+            "ORDER BY sort_at DESC, id DESC LIMIT %(limit)s",
+            {"owner": owner_id, "limit": limit,
+             "sort_at": after.sort_at if after else None, "id": after.photo_id if after else None},
+        ).fetchall()
+        return [Photo(**row) for row in rows]
+
+    def _album_page(
+        self, album_id: uuid.UUID, *, owner_id: uuid.UUID, limit: int, after: TimelinePosition | None
+    ) -> list[Photo]:
+        """One range of album_photos_timeline_idx (memberships carry their photo's sort_at and leave
+        that index while the photo is in the trash), then each photo by its key: the cost is the
+        page's, whatever the album's size."""
+        resume = "AND (ap.sort_at, ap.photo_id) < (%(sort_at)s, %(id)s)" if after is not None else ""
         columns = ", ".join(f"p.{c.strip()}" for c in _PHOTO_COLUMNS.split(","))
         rows = self._conn.execute(
-            f"SELECT {columns} FROM photos p {join} WHERE {' AND '.join(conditions)} "
-            "ORDER BY p.sort_at DESC, p.id DESC LIMIT %(limit)s",
-            params,
+            f"SELECT {columns} FROM albums a JOIN album_photos ap ON ap.album_id = a.id "
+            "JOIN photos p ON p.id = ap.photo_id "
+            f"WHERE a.id = %(album)s AND a.owner_id = %(owner)s AND NOT ap.hidden {resume} "
+            "ORDER BY ap.sort_at DESC, ap.photo_id DESC LIMIT %(limit)s",
+            {"album": album_id, "owner": owner_id, "limit": limit,
+             "sort_at": after.sort_at if after else None, "id": after.photo_id if after else None},
         ).fetchall()
         return [Photo(**row) for row in rows]
 
@@ -408,12 +420,12 @@ class Albums:
     def __init__(self, conn: psycopg.Connection) -> None:
         self._conn = conn
 
-    # Photos in the trash keep their memberships but are not counted or shown.
+    # photo_count is kept on the row; the cover is the first entry of the album's timeline index
+    # (its newest photo outside the trash), so listing albums costs the same whatever their sizes.
     _SELECT = (
-        "SELECT a.id, a.owner_id, a.name, a.created_at, "
-        "(SELECT count(*) FROM album_photos ap JOIN photos p ON p.id = ap.photo_id "
-        " WHERE ap.album_id = a.id AND p.trashed_at IS NULL) AS photo_count "
-        "FROM albums a"
+        "SELECT a.id, a.owner_id, a.name, a.created_at, a.photo_count, cover.thumbnail_key AS cover_thumbnail_key "
+        "FROM albums a LEFT JOIN LATERAL (SELECT p.thumbnail_key FROM album_photos ap JOIN photos p ON p.id = ap.photo_id "
+        " WHERE ap.album_id = a.id AND NOT ap.hidden ORDER BY ap.sort_at DESC, ap.photo_id DESC LIMIT 1) cover ON true"
     )
 
     def add(self, album_id: uuid.UUID, *, owner_id: uuid.UUID, name: str) -> Album:
@@ -501,20 +513,50 @@ class Albums:
         return [row["album_id"] for row in rows]
 
     def add_photos(self, album_id: uuid.UUID, photo_ids: list[uuid.UUID]) -> list[uuid.UUID]:
-        """Add the photos; returns those that were not in the album already."""
+        """Add the photos; returns those that were not in the album already. The album's count
+        changes in the same statement (the caller holds the album's lock)."""
         rows = self._conn.execute(
-            "INSERT INTO album_photos (album_id, photo_id) SELECT %s, unnest(%s::uuid[]) "
-            "ON CONFLICT DO NOTHING RETURNING photo_id",
-            (album_id, photo_ids),
+            "WITH added AS (INSERT INTO album_photos (album_id, photo_id, sort_at, hidden) "
+            " SELECT %(album)s, p.id, p.sort_at, p.trashed_at IS NOT NULL FROM photos p WHERE p.id = ANY(%(ids)s) "
+            " ON CONFLICT DO NOTHING RETURNING photo_id, hidden), "
+            "counted AS (UPDATE albums SET photo_count = photo_count + (SELECT count(*) FROM added WHERE NOT hidden) "
+            " WHERE id = %(album)s) "
+            "SELECT photo_id FROM added",
+            {"album": album_id, "ids": photo_ids},
         ).fetchall()
         return [row["photo_id"] for row in rows]
 
     def remove_photo(self, album_id: uuid.UUID, photo_id: uuid.UUID) -> bool:
         row = self._conn.execute(
-            "DELETE FROM album_photos WHERE album_id = %s AND photo_id = %s RETURNING photo_id",
-            (album_id, photo_id),
+            "WITH removed AS (DELETE FROM album_photos WHERE album_id = %(album)s AND photo_id = %(photo)s "
+            " RETURNING photo_id, hidden), "
+            "counted AS (UPDATE albums SET photo_count = photo_count - 1 "
+            " WHERE id = %(album)s AND EXISTS (SELECT 1 FROM removed WHERE NOT hidden)) "
+            "SELECT photo_id FROM removed",
+            {"album": album_id, "photo": photo_id},
         ).fetchone()
         return row is not None
+
+    def set_hidden(self, photo_ids: list[uuid.UUID], *, hidden: bool) -> None:
+        """Hide these photos' memberships (they moved to the trash) or show them again (restored),
+        adjusting each album's count by the memberships that changed. Called in the transaction that
+        moves the photos, after it changed them."""
+        # The albums are locked in id order first: transactions of different users (a contributor's
+        # photos in someone else's album) touching several albums cannot deadlock on them.
+        albums = [row["id"] for row in self._conn.execute(
+            "SELECT id FROM albums WHERE id IN (SELECT album_id FROM album_photos WHERE photo_id = ANY(%s)) "
+            "ORDER BY id FOR NO KEY UPDATE",
+            (photo_ids,),
+        ).fetchall()]
+        if not albums:
+            return
+        self._conn.execute(
+            "WITH changed AS (UPDATE album_photos SET hidden = %(hidden)s "
+            " WHERE photo_id = ANY(%(ids)s) AND hidden <> %(hidden)s RETURNING album_id) "
+            "UPDATE albums a SET photo_count = a.photo_count + c.n * %(sign)s "
+            "FROM (SELECT album_id, count(*) AS n FROM changed GROUP BY album_id) c WHERE a.id = c.album_id",
+            {"hidden": hidden, "ids": photo_ids, "sign": -1 if hidden else 1},
+        )
 
 
 class ObjectDeletions:
