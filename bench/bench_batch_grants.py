@@ -184,6 +184,73 @@ def measure_round_trips(base_url: str, rounds: int) -> tuple[list[float], list[f
     return singles, batches
 
 
+def make_small_photos(folder: Path, count: int) -> int:
+    """`count` distinct 320 x 240 camera JPEGs (EXIF capture times differ); returns total bytes."""
+    from tests.support.images import make_jpeg
+
+    folder.mkdir(parents=True)
+    total = 0
+    for n in range(count):
+        data = make_jpeg(320, 240, taken_at=datetime(2021, 6, 1, 8, 0) + timedelta(minutes=n))
+        (folder / f"IMG_{n:05}.jpg").write_bytes(data)
+        total += len(data)
+    return total
+
+
+def one_file_at_a_time(client, folder: Path, cache, jobs: int) -> None:
+    """The backup before batch grants: hash every file, one lookup, then `jobs` workers each taking
+    a file through `POST /uploads`, its PUT and polling `GET /uploads/{id}` until it is finalized."""
+    from photosync.client.library import scan
+
+    by_hash = {}
+    for file in scan([folder]).media:
+        by_hash.setdefault(cache.sha256(file), file)
+    on_server = client.lookup(list(by_hash))
+    to_upload = [(digest, file) for digest, file in by_hash.items() if digest not in on_server.found]
+    with ThreadPoolExecutor(jobs) as pool:
+        results = list(pool.map(
+            lambda item: client.upload_file(item[1].path, content_type=item[1].content_type, sha256=item[0]), to_upload
+        ))
+    assert not any(result.duplicate for result in results)
+
+
+def with_batch_grants(client, folder: Path, cache, jobs: int) -> None:
+    from photosync.client.backup import backup
+
+    report = backup(client, [folder], cache, jobs=jobs)
+    assert report.ok and not report.already_backed_up, report.failed[:3]
+
+
+BACKUPS = {
+    "one file at a time (before: grant, send, wait for finalize per file)": one_file_at_a_time,
+    "**`backup()` with batch grants** (pipelined)": with_batch_grants,
+}
+
+
+def measure_backups(base_url: str, folder: Path, scratch: Path, jobs: int, rounds: int) -> dict[str, list[float]]:
+    """Seconds until every file is acknowledged complete, each run into a fresh account."""
+    from photosync.client import PhotoSyncClient
+    from photosync.client.library import HashCache
+
+    timings: dict[str, list[float]] = {name: [] for name in BACKUPS}
+    for round_number in range(rounds):
+        for name, run in BACKUPS.items():
+            with PhotoSyncClient(base_url) as client:
+                client.access_token = client.dev_login(f"bench-backup-{uuid.uuid4().hex[:12]}@example.com").access_token
+                with HashCache(scratch / f"hashes-{uuid.uuid4().hex}.sqlite3") as cache:  # every run hashes
+                    started = time.perf_counter()
+                    run(client, folder, cache, jobs)
+                    timings[name].append(time.perf_counter() - started)
+                assert len(list(client.iter_photos())) == len(list(folder.iterdir()))
+    return timings
+
+
+def timed_command(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
 def ms(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:.1f} ms"
 
@@ -191,6 +258,9 @@ def ms(values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--files", type=int, default=500, help="small photos in the backed-up folder")
+    parser.add_argument("--jobs", type=int, default=4)
+    parser.add_argument("--backup-rounds", type=int, default=1)
     parser.add_argument("--no-write", action="store_true", help="print the figures only")
     args = parser.parse_args()
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
@@ -208,13 +278,22 @@ def main() -> None:
             alone, contended = measure_transactions(database.url, store, args.rounds)
         finally:
             database.stop()
+        folder = root / "small-photos"
+        total_bytes = make_small_photos(folder, args.files)
+        hash_seconds = timed_command(["sha256sum", *sorted(map(str, folder.iterdir()))])
+        copy_seconds = timed_command(["cp", "-r", str(folder), str(root / "copy")])
         server = start_server(root / "server")
         try:
             singles, batches = measure_round_trips(server.base_url, args.rounds)
+            backups = measure_backups(server.base_url, folder, root, args.jobs, args.backup_rounds)
         finally:
             server.stop()
 
     fastest = min(alone, key=lambda name: statistics.median(alone[name]))
+    before, after = (statistics.median(backups[name]) for name in BACKUPS)
+    backup_rows = "\n".join(
+        f"| {name} | {statistics.median(times):.2f} s | {args.files / statistics.median(times):.0f} |" for name, times in backups.items()
+    )
     rows = "\n".join(
         f"| {name} | {ms(alone[name])} | {BATCH / statistics.median(alone[name]):,.0f} | {ms(contended[name])} | "
         f"{4 * BATCH / statistics.median(contended[name]):,.0f} |"
@@ -244,7 +323,19 @@ def main() -> None:
 
 - Ratio: **{statistics.median(singles) / statistics.median(batches):.1f}x** fewer seconds per grant with a batch.
 
-Reproduce: `.venv/bin/python -m bench.bench_batch_grants --rounds {args.rounds}` (from the repository root).
+### Backup of a folder of small files
+
+{args.files} distinct camera JPEGs of 320 x 240 ({total_bytes / args.files / 1024:.0f} kB each, {total_bytes / 1024**2:.1f} MiB in all), `--jobs {args.jobs}`, each run into a fresh account of one `photosync serve` on this machine (the server makes each photo's renditions as it finalizes it), hashes not cached. Timed until every file is acknowledged `complete`{"" if args.backup_rounds == 1 else f"; median of {args.backup_rounds} rounds"}.
+
+| what | time | photos/s |
+|---|---|---|
+{backup_rows}
+| baseline: `sha256sum` + `cp -r` of the folder | {hash_seconds + copy_seconds:.2f} s ({hash_seconds:.2f} + {copy_seconds:.2f}) | {args.files / (hash_seconds + copy_seconds):.0f} |
+
+- Ratio before / after: **{before / after:.1f}x**; after / baseline: {after / (hash_seconds + copy_seconds):.1f}x.
+- Before, each worker spent a grant, a PUT and at least one status poll (50 ms first wait) per file, one file after another. After, 100 files take one grant request, the workers only send bytes, and one lookup confirms up to 1000 finalized uploads; what remains is the server finalizing each photo (checks, metadata, renditions) and the PUTs themselves.
+
+Reproduce: `.venv/bin/python -m bench.bench_batch_grants --rounds {args.rounds} --files {args.files} --jobs {args.jobs} --backup-rounds {args.backup_rounds}` (from the repository root).
 """
     print(section)
     if not args.no_write:
