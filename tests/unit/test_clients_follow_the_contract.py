@@ -54,7 +54,7 @@ MODEL_SCHEMAS = {MODELS[name]: schema for name, schema in SCHEMA_OF_MODEL.items(
 # Answers the SDK reads in client/api.py without a model: (schema, the field it reads by index).
 READ_IN_API = [
     ("DuplicateUpload", "photo_id"), ("LookupResult", "found"), ("Added", "added"), ("AlbumList", "items"),
-    ("Restored", "restored"),
+    ("Restored", "restored"), ("UploadBatchResults", "results"),
 ]
 JSON_TYPES = {
     str: {"string"}, int: {"integer"}, bool: {"boolean"}, datetime: {"string"}, dict: {"object"},

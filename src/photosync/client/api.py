@@ -46,6 +46,7 @@ from photosync.client.models import (
     DownloadLink,
     DuplicateUpload,
     EmptiedTrash,
+    FileToUpload,
     Lookup,
     Me,
     Photo,
@@ -62,6 +63,8 @@ from photosync.domain.media_types import SNIFF_BYTES, sniff_content_type
 
 CHUNK_BYTES = 1024 * 1024
 LOOKUP_BATCH = 1000  # the API's limit for `POST /photos/lookup`
+GRANT_BATCH = 100  # the API's limit for `POST /uploads/batch`
+_UPLOAD_ERROR_STATUS = {"invalid_request": 400, "quota_exceeded": 413, "file_too_large": 413, "unsupported_media_type": 415}
 RESTORE_BATCH = 1000  # the API's limit for `POST /trash/restore`
 SYNC_PAGE = 1000  # the API's largest `GET /sync` page
 
@@ -342,6 +345,36 @@ class PhotoSyncClient:
         if data.get("status") == "duplicate":
             return DuplicateUpload(photo_id=data["photo_id"], in_trash=bool(data.get("in_trash")))
         return UploadGrant.from_json(data)
+
+    def request_uploads(self, files: list[FileToUpload]) -> list[UploadGrant | DuplicateUpload | ApiError]:
+        """`POST /uploads/batch` (1 to `GRANT_BATCH` files): each file's answer in order, as
+        `request_upload` would give it, except that a file's refusal is returned, not raised.
+
+        Granted in order: when the quota runs out, the later files that no longer fit are refused and
+        the earlier grants kept. Not retried once sent, as for `request_upload`."""
+        body = {"files": [
+            {"filename": f.filename, "content_type": f.content_type, "size": f.size, "sha256": f.sha256} for f in files
+        ]}
+        results = self._api("POST", "/uploads/batch", json=body, idempotent=False).json()["results"]
+        if len(results) != len(files):
+            raise ServerError(f"POST /uploads/batch answered {len(results)} results for {len(files)} files", status=200)
+        return [self._batch_result(result, file) for result, file in zip(results, files)]
+
+    def _batch_result(self, result: dict[str, Any], file: FileToUpload) -> UploadGrant | DuplicateUpload | ApiError:
+        if "error" in result:
+            error = result["error"]
+            code, message = str(error.get("code") or ""), str(error.get("message") or "the server refused this file")
+            if code == QuotaExceeded.code:
+                return QuotaExceeded(
+                    message, storage_quota=error.get("storage_quota"), storage_used=error.get("storage_used"),
+                    storage_pending=error.get("storage_pending"), requested=file.size,
+                )
+            error_class = ERRORS_BY_CODE.get(code, ApiError)
+            # The status POST /uploads would have answered for this file alone.
+            return error_class(message, status=_UPLOAD_ERROR_STATUS.get(code, 400), code=code or None)
+        if result.get("status") == "duplicate":
+            return DuplicateUpload(photo_id=result["photo_id"], in_trash=bool(result.get("in_trash")))
+        return UploadGrant.from_json(result)
 
     def send_upload(self, grant: UploadGrant, path: Path, size: int, on_progress: ProgressCallback | None = None) -> None:
         """Send the file's bytes as the grant says, streamed from disk; a retry re-reads the file."""

@@ -161,6 +161,9 @@ class UploadGrant:
     url: str
     headers: dict[str, str]
     expires_at: datetime
+    # In a batch answer: the position of an earlier file of the batch with the same content, whose
+    # grant this is. Its bytes are sent once, through that file.
+    duplicate_of: int | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> UploadGrant:
@@ -171,7 +174,18 @@ class UploadGrant:
             url=data["url"],
             headers={str(k): str(v) for k, v in (data.get("headers") or {}).items()},
             expires_at=expires_at,
+            duplicate_of=data.get("duplicate_of"),
         )
+
+
+@dataclass(frozen=True)
+class FileToUpload:
+    """One file of `PhotoSyncClient.request_uploads`: the body of `POST /uploads`."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
 
 
 @dataclass(frozen=True)
