@@ -17,11 +17,15 @@ from psycopg.rows import dict_row
 
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain.errors import NotFound
-from photosync.services import albums, photos, trash
+from photosync.handlers import environment
+from photosync.services import albums, photos, renditions, trash
 from tests.conftest import assert_album_invariants, new_user
 from tests.integration.test_gallery_albums import add_photo, walk
+from tests.integration.test_trash import upload
 from tests.integration.test_uploads import distinct_jpeg
 from tests.support.images import make_jpeg
+from tests.support.lambda_api import LambdaApi
+from tests.support.sync_replica import Replica, listed
 
 WORKERS = 6
 OPERATIONS_PER_WORKER = 40
@@ -151,3 +155,25 @@ def test_counts_and_order_stay_exact_under_concurrent_add_remove_trash_and_resto
         assert [p for page in walk(uow, store, owner, limit=4, album_id=album_id) for p in page] == expected
         assert listed[album_id].album.photo_count == len(expected)
         assert cover_path(listed[album_id]) == (thumbnail_path(uow, store, owner, expected[0]) if expected else None)
+
+
+def test_an_album_cover_that_gets_its_thumbnail_later_reaches_sync_and_the_listing(uow, lambda_env):
+    """Renditions may land after the photo is in an album (they are made after the upload is
+    complete): the album's cover_thumbnail_url changes then, and /sync must say so."""
+    api = LambdaApi()
+    older, newest = (upload(api, uow, make_jpeg(taken_at=datetime(2020 + n, 1, 1), model=f"cover {n}")) for n in range(2))
+    album = api.ok("POST", "/albums", json_body={"name": "Covered"}, status=201)["id"]
+    api.ok("POST", f"/albums/{album}/photos", json_body={"photo_ids": [older, newest]})
+    uow.conn.execute(
+        "UPDATE photos SET thumbnail_key = NULL, preview_key = NULL, renditions = 'pending' WHERE id = %s", (newest,)
+    )
+    assert api.ok("GET", f"/albums/{album}")["cover_thumbnail_url"] is None  # the newest has none yet
+    replica = Replica()
+    replica.pull(api)
+
+    photo = uow.photos.get(uuid.UUID(newest), owner_id=api.user_id)
+    assert renditions.retry_pending(uow, environment.object_store(), photo)
+    cover = api.ok("GET", f"/albums/{album}")["cover_thumbnail_url"]
+    assert cover is not None and cover.split("?")[0] == api.ok("GET", f"/photos/{newest}")["thumbnail_url"].split("?")[0]
+    replica.pull(api)
+    assert replica.view() == listed(api)

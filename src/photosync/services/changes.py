@@ -14,10 +14,11 @@ from photosync.adapters.postgres.unit_of_work import UnitOfWork
 
 def photos_changed(uow: UnitOfWork, *, owner_id: uuid.UUID, photo_ids: list[uuid.UUID], counted: bool) -> None:
     """Photos added, updated or deleted. `counted`: their albums' photo counts changed too (a photo
-    entering or leaving the timeline)."""
+    entering or leaving the timeline). Otherwise only the albums they are the cover of changed (a
+    new thumbnail is a new cover_thumbnail_url)."""
     entries = [("photo", photo_id, None) for photo_id in photo_ids]
-    if counted:
-        entries += [("album", None, album_id) for album_id in uow.albums.ids_holding(photo_ids)]
+    albums = uow.albums.ids_holding(photo_ids) if counted else uow.albums.ids_covered_by(photo_ids)
+    entries += [("album", None, album_id) for album_id in albums]
     uow.changes.record(entries, owner_id=owner_id)
 
 

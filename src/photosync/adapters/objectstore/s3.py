@@ -26,12 +26,18 @@ from photosync.adapters.objectstore.base import (
     PresignedDownload,
     PresignedUpload,
 )
+from photosync.adapters.objectstore.sigv4 import DownloadSigner
 
 _MISSING_OBJECT_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 _RANGE_NOT_SATISFIABLE_CODES = frozenset({"416", "InvalidRange"})
 # RFC 5987 attr-char minus ALPHA / DIGIT, which `quote` never escapes.
 _RFC5987_SAFE = "!#$&+-.^_`|~"
 _FALLBACK_FILENAME = "download"
+# GetObject parameters that become query parameters of a pre-signed GET.
+_RESPONSE_OVERRIDES = {
+    "ResponseContentDisposition": "response-content-disposition",
+    "ResponseContentType": "response-content-type",
+}
 
 
 class S3ObjectStore(ObjectStore):
@@ -44,7 +50,12 @@ class S3ObjectStore(ObjectStore):
         client: Any = None,
     ) -> None:
         self._bucket = bucket
-        self._client = client if client is not None else _make_client(region, endpoint_url)
+        if client is not None:
+            # A client made elsewhere signs everything itself: its credentials are its own.
+            self._client, self._credentials = client, None
+        else:
+            self._client, self._credentials = _make_client(region, endpoint_url)
+        self._download_signer: DownloadSigner | None = None
 
     def presign_upload(
         self, key: str, *, size: int, sha256: str, content_type: str, expires_in: int
@@ -101,9 +112,25 @@ class S3ObjectStore(ObjectStore):
             params["ResponseContentDisposition"] = content_disposition_attachment(filename)
         if content_type is not None:
             params["ResponseContentType"] = content_type
-        expires_at = _expiry(expires_in)
-        url = self._presign("get_object", params, expires_in)
+        signed_at = _now()
+        expires_at = signed_at + timedelta(seconds=expires_in)
+        signer = self._signer()
+        if signer is None:
+            url = self._presign("get_object", params, expires_in)
+        else:
+            overrides = {_RESPONSE_OVERRIDES[name]: value for name, value in params.items() if name in _RESPONSE_OVERRIDES}
+            url = signer.url(key, params=overrides, expires_in=expires_in, now=signed_at)
         return PresignedDownload(url=url, expires_at=expires_at)
+
+    def _signer(self) -> DownloadSigner | None:
+        """The direct signer of download URLs, set up from one URL botocore signs (so it shares
+        botocore's addressing and signing region); None for a client made elsewhere."""
+        if self._credentials is None:
+            return None
+        if self._download_signer is None:
+            probe = self._presign("get_object", {"Bucket": self._bucket, "Key": "probe"}, 60)
+            self._download_signer = DownloadSigner(probe_url=probe, credentials=self._credentials)
+        return self._download_signer
 
     def head(self, key: str) -> ObjectInfo | None:
         try:
@@ -172,7 +199,8 @@ class S3ObjectStore(ObjectStore):
             raise _store_error(f"presign {operation}", params["Key"], error) from error
 
 
-def _make_client(region: str | None, endpoint_url: str | None) -> Any:
+def _make_client(region: str | None, endpoint_url: str | None) -> tuple[Any, Any]:
+    """The S3 client, and the credentials of its session (None when none are configured)."""
     config = Config(
         signature_version="s3v4",
         s3={
@@ -185,7 +213,9 @@ def _make_client(region: str | None, endpoint_url: str | None) -> Any:
         connect_timeout=5,
         read_timeout=30,
     )
-    return boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
+    session = boto3.session.Session()
+    client = session.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
+    return client, session.get_credentials()
 
 
 def hex_to_base64(sha256_hex: str) -> str:
@@ -237,9 +267,14 @@ def signed_headers(presigned_url: str) -> set[str]:
     return {name for value in values for name in value.lower().split(";") if name}
 
 
+def _now() -> datetime:
+    # Truncated like X-Amz-Date, so an expiry computed from it is never later than the real one.
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
 def _expiry(expires_in: int) -> datetime:
-    # Taken before signing and truncated like X-Amz-Date, so it is never later than the real expiry.
-    return datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=expires_in)
+    # Taken before signing, so it is never later than the real expiry.
+    return _now() + timedelta(seconds=expires_in)
 
 
 def _error_code(error: ClientError) -> str:

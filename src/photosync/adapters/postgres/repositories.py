@@ -512,6 +512,16 @@ class Albums:
         ).fetchall()
         return [row["album_id"] for row in rows]
 
+    def ids_covered_by(self, photo_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+        """The albums whose cover (newest photo outside the trash) is one of these photos."""
+        rows = self._conn.execute(
+            "SELECT ap.album_id FROM album_photos ap WHERE ap.photo_id = ANY(%s) AND NOT ap.hidden "
+            "AND ap.photo_id = (SELECT c.photo_id FROM album_photos c WHERE c.album_id = ap.album_id AND NOT c.hidden "
+            " ORDER BY c.sort_at DESC, c.photo_id DESC LIMIT 1) ORDER BY ap.album_id",
+            (photo_ids,),
+        ).fetchall()
+        return [row["album_id"] for row in rows]
+
     def add_photos(self, album_id: uuid.UUID, photo_ids: list[uuid.UUID]) -> list[uuid.UUID]:
         """Add the photos; returns those that were not in the album already. The album's count
         changes in the same statement (the caller holds the album's lock)."""
