@@ -17,8 +17,8 @@ Decisions this module makes (the ones users notice belong in the README too):
   profile when it is an RGB one, so wide-gamut phone photos keep their colours. A CMYK or greyscale
   profile cannot describe RGB pixels: such images are converted to sRGB through their profile
   (LittleCMS, via Pillow's ImageCms) and the renditions carry no profile (sRGB is what that means).
-- Videos: `inspect_media` reads the movie header (`mvhd`, `tkhd`) when the bytes contain it;
-  `make_renditions` returns None, because no video decoder is installed.
+- Videos are read by `photosync.adapters.video`; their poster frame gets its renditions here
+  (`renditions_of_picture`), the same sizes and formats as a photo's.
 """
 
 from __future__ import annotations
@@ -31,11 +31,9 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
-from typing import Any, Iterator
+from typing import Any
 
 from PIL import Image
-
-from photosync.domain.media_types import VIDEO_TYPES
 
 # A 200 MP image needs about 800 MB decoded; every real camera and phone stays far below.
 MAX_IMAGE_PIXELS = 200_000_000
@@ -147,8 +145,6 @@ def inspect_media(data: bytes, content_type: str) -> MediaInfo:
     `content_type` is the type sniffed from the file's magic bytes. Raises MediaError when an image's
     header cannot be read or declares too many pixels.
     """
-    if content_type in VIDEO_TYPES:
-        return _inspect_video(data, content_type)
     with _open_image(data, content_type) as image:
         width, height = image.size
         exif = _read_exif(image)
@@ -169,22 +165,30 @@ def inspect_media(data: bytes, content_type: str) -> MediaInfo:
     )
 
 
-def make_renditions(data: bytes, content_type: str) -> Renditions | None:
-    """An upright WebP thumbnail and an upright JPEG (WebP if transparent) preview; None for videos.
+def make_renditions(data: bytes, content_type: str) -> Renditions:
+    """An upright WebP thumbnail and an upright JPEG (WebP if transparent) preview.
 
     The original is decoded once, at the smallest scale that still covers the preview; the thumbnail
     is scaled from the preview, or for HEIF taken from the file's embedded thumbnail when that is
     large enough. Raises MediaError when the image cannot be decoded completely (truncated, corrupt,
     too large).
     """
-    if content_type in VIDEO_TYPES:
-        return None
     with _open_image(data, content_type) as image:
         full_size = image.size
         decoded, icc_profile = _decode_upright(image, content_type)
         preview = _fit(decoded, PREVIEW_LONGEST_SIDE, PREVIEW_MAX_LONGEST_SIDE)
     embedded = _embedded_heif_thumbnail(data, full_size) if content_type in _HEIF_TYPES else None
-    thumbnail = _fit(embedded or preview, THUMBNAIL_LONGEST_SIDE, THUMBNAIL_LONGEST_SIDE)
+    return _encode_renditions(preview, embedded or preview, icc_profile)
+
+
+def renditions_of_picture(picture: Image.Image) -> Renditions:
+    """The thumbnail and preview of an upright RGB picture in sRGB (a video's poster frame)."""
+    preview = _fit(picture, PREVIEW_LONGEST_SIDE, PREVIEW_MAX_LONGEST_SIDE)
+    return _encode_renditions(preview, preview, None)
+
+
+def _encode_renditions(preview: Image.Image, thumbnail_source: Image.Image, icc_profile: bytes | None) -> Renditions:
+    thumbnail = _fit(thumbnail_source, THUMBNAIL_LONGEST_SIDE, THUMBNAIL_LONGEST_SIDE)
     return Renditions(
         thumbnail=_encode_webp(thumbnail, THUMBNAIL_QUALITY, THUMBNAIL_WEBP_METHOD, icc_profile),
         preview=(
@@ -460,85 +464,3 @@ def _gps_coordinate(value: object, reference: object, positive: str, negative: s
     if hemisphere not in (positive, negative) or coordinate > limit:
         return None
     return round(-coordinate if hemisphere == negative else coordinate, 7)
-
-
-# --- Video (ISO base media file format: MP4 and QuickTime share the box structure) ----------------
-
-_MP4_EPOCH = datetime(1904, 1, 1, tzinfo=timezone.utc)
-
-
-def _inspect_video(data: bytes, content_type: str) -> MediaInfo:
-    width = height = None
-    taken_at = None
-    movie = _first_box(data, 0, len(data), b"moov")
-    if movie is not None:
-        header = _first_box(data, *movie, b"mvhd")
-        if header is not None:
-            taken_at = _movie_creation_time(data, *header)
-        for track in _boxes(data, *movie):
-            if track[0] != b"trak":
-                continue
-            track_header = _first_box(data, track[1], track[2], b"tkhd")
-            size = _displayed_track_size(data, *track_header) if track_header else None
-            if size is not None:
-                width, height = size
-                break
-    return MediaInfo(content_type, width, height, taken_at, None, None, None, None)
-
-
-def _boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
-    """(type, payload start, payload end) of each box between start and end; stops at a damaged one."""
-    position = start
-    while position + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", data, position)
-        header = 8
-        if size == 1:
-            if position + 16 > end:
-                return
-            size = struct.unpack_from(">Q", data, position + 8)[0]
-            header = 16
-        elif size == 0:
-            size = end - position
-        if size < header or position + size > end:
-            return
-        yield kind, position + header, position + size
-        position += size
-
-
-def _first_box(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
-    for found, payload_start, payload_end in _boxes(data, start, end):
-        if found == kind:
-            return payload_start, payload_end
-    return None
-
-
-def _movie_creation_time(data: bytes, start: int, end: int) -> datetime | None:
-    # Version 0 stores 32-bit times, version 1 64-bit ones, both in seconds since 1904 in UTC.
-    version = data[start] if start < end else None
-    layout = {0: ">I", 1: ">Q"}.get(version)  # type: ignore[arg-type]
-    if layout is None or start + 4 + struct.calcsize(layout) > end:
-        return None
-    seconds = struct.unpack_from(layout, data, start + 4)[0]
-    if seconds == 0:  # written by devices without a clock
-        return None
-    try:
-        return _MP4_EPOCH + timedelta(seconds=seconds)
-    except OverflowError:
-        return None
-
-
-def _displayed_track_size(data: bytes, start: int, end: int) -> tuple[int, int] | None:
-    """Width and height of a visual track as shown, or None for a sound track (size 0 x 0)."""
-    version = data[start] if start < end else None
-    matrix_offset = {0: 40, 1: 52}.get(version)  # type: ignore[arg-type]
-    if matrix_offset is None or start + matrix_offset + 44 > end:
-        return None
-    a, b, _, c, d = struct.unpack_from(">5i", data, start + matrix_offset)
-    width, height = struct.unpack_from(">II", data, start + matrix_offset + 36)
-    width, height = width >> 16, height >> 16
-    if width == 0 or height == 0:
-        return None
-    # Phones record portrait video as landscape frames with a quarter-turn in the track matrix.
-    if a == 0 and d == 0 and b != 0 and c != 0:
-        return height, width
-    return width, height
