@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from photosync.adapters.objectstore.local_disk import LocalDiskStore
 from photosync.client.api import PhotoSyncClient
 from photosync.client.multipart import MULTIPART_STATE_FILE
 from tests.support.server import start_server
@@ -123,3 +124,85 @@ def test_an_interrupted_backup_of_a_1_gib_video_sends_only_the_missing_parts(ser
     assert digest.hexdigest() == sha256
     assert client.me().storage_used == GIB and client.me().storage_pending == 0
     assert max(first_peak, second_peak) < PEAK_RSS_LIMIT, (first_peak, second_peak)
+
+
+# --- acceptance 5: what the store refuses, over HTTP -------------------------------------------------
+
+
+def small_grant(server, email: str, size: int = 10 * MIB) -> tuple[PhotoSyncClient, dict, bytes]:
+    client = PhotoSyncClient(server.base_url, PhotoSyncClient(server.base_url).dev_login(email).access_token)
+    ftyp = (24).to_bytes(4, "big") + b"ftypisom" + (0x200).to_bytes(4, "big") + b"isommp41"
+    data = ftyp + os.urandom(size - len(ftyp))
+    granted = httpx.post(f"{server.base_url}/uploads", headers=auth(client), json={
+        "filename": "clip.mp4", "content_type": "video/mp4", "size": size,
+        "sha256": hashlib.sha256(data).hexdigest(), "multipart": True,
+    }).json()
+    return client, granted, data
+
+
+def auth(client: PhotoSyncClient) -> dict[str, str]:
+    return {"Authorization": f"Bearer {client.access_token}"}
+
+
+def part_url(server, client, upload_id: str, number: int, data: bytes) -> dict:
+    (part,) = httpx.post(f"{server.base_url}/uploads/{upload_id}/parts", headers=auth(client), json={
+        "parts": [{"number": number, "sha256": hashlib.sha256(data).hexdigest()}],
+    }).json()["parts"]
+    return part
+
+
+def test_parts_of_the_wrong_size_with_other_bytes_or_an_expired_url_are_refused_and_nothing_is_charged(server):
+    client, granted, data = small_grant(server, "refusals@example.com")
+    upload_id, part_size = granted["upload_id"], granted["part_size"]
+    first = data[:part_size]
+    url = part_url(server, client, upload_id, 1, first)
+
+    shorter = httpx.put(url["url"], content=first[:-1])
+    other_bytes = httpx.put(url["url"], content=bytes(reversed(first)))
+
+    # The same URL as the server signs it, but already expired (the store's own key signs it).
+    query = dict(httpx.URL(url["url"]).params)
+    key = httpx.URL(url["url"]).path.split("/_store/parts/", 1)[1]
+    expired = LocalDiskStore(server.data_dir, public_url=server.base_url).presign_part(
+        key, query["upload"], number=1, size=len(first), sha256=query["sha256"], expires_in=-1,
+    )
+    late = httpx.put(expired.url, content=first)
+    tampered = httpx.put(url["url"].replace("part=1", "part=2"), content=first)
+
+    assert (shorter.status_code, other_bytes.status_code, late.status_code, tampered.status_code) == (400, 400, 403, 403)
+    assert "expired" in late.json()["error"]["message"]
+    assert client.stored_parts(upload_id) == []
+    me = client.me()
+    assert (me.storage_used, me.storage_pending) == (0, len(data))
+
+    assert httpx.put(url["url"], content=first).status_code == 200  # the untampered part is taken
+    assert [p.number for p in client.stored_parts(upload_id)] == [1]
+    complete = httpx.post(f"{server.base_url}/uploads/{upload_id}/complete", headers=auth(client),
+                          json={"parts": [{"number": 1, "etag": client.stored_parts(upload_id)[0].etag}]})
+    assert complete.status_code == 400  # part 2 is missing
+    client.cancel_upload(upload_id)
+    assert client.me().storage_pending == 0
+    assert not any((server.data_dir / "parts").iterdir())
+
+
+def test_a_small_multipart_upload_completes_through_the_api(server):
+    client, granted, data = small_grant(server, "complete@example.com")
+    upload_id, part_size = granted["upload_id"], granted["part_size"]
+    etags = []
+    for number in range(1, granted["part_count"] + 1):
+        chunk = data[(number - 1) * part_size : number * part_size]
+        url = part_url(server, client, upload_id, number, chunk)
+        answer = httpx.put(url["url"], content=chunk, headers=url["headers"])
+        assert answer.status_code == 200
+        etags.append({"number": number, "etag": answer.headers["ETag"]})
+
+    complete = httpx.post(f"{server.base_url}/uploads/{upload_id}/complete", headers=auth(client), json={"parts": etags})
+    assert complete.status_code == 202 and complete.json() == {"upload_id": upload_id, "status": "pending"}
+    again = httpx.post(f"{server.base_url}/uploads/{upload_id}/complete", headers=auth(client), json={"parts": etags})
+    assert again.status_code in (202, 409)  # assembled already: still being finalized, or a photo
+
+    assert client.wait_for_upload(upload_id).status == "complete"
+    photo = client.get_photo(upload_id)
+    assert (photo.size, photo.sha256) == (len(data), hashlib.sha256(data).hexdigest())
+    assert httpx.get(client.download_link(upload_id).url).content == data
+    assert client.me().storage_used == len(data)
