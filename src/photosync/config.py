@@ -37,6 +37,8 @@ class Settings:
     upload_url_ttl_seconds: int
     download_url_ttl_seconds: int
     pending_ttl_seconds: int
+    # A multipart upload's reservation lives this long after its last part request (api.md).
+    multipart_ttl_seconds: int
     cleanup_interval_seconds: int
     trash_retention_days: int  # 0: the next sweep purges the trash
     change_log_retention_days: int  # /sync cursors older than this are reset
@@ -87,10 +89,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             env, "PHOTOSYNC_DB_CONNECT_TIMEOUT_SECONDS", DEFAULT_DB_CONNECT_TIMEOUT_SECONDS
         ),
         default_quota_bytes=_int(env, "PHOTOSYNC_DEFAULT_QUOTA_BYTES", 15 * GIB, minimum=0),
-        max_upload_bytes=_int(env, "PHOTOSYNC_MAX_UPLOAD_BYTES", 5 * GIB),
+        max_upload_bytes=_int(env, "PHOTOSYNC_MAX_UPLOAD_BYTES", 20 * GIB),
         upload_url_ttl_seconds=_int(env, "PHOTOSYNC_UPLOAD_URL_TTL_SECONDS", 900),
         download_url_ttl_seconds=_int(env, "PHOTOSYNC_DOWNLOAD_URL_TTL_SECONDS", 900),
         pending_ttl_seconds=_int(env, "PHOTOSYNC_PENDING_TTL_SECONDS", 3600),
+        multipart_ttl_seconds=_int(env, "PHOTOSYNC_MULTIPART_TTL_SECONDS", 86400),
         cleanup_interval_seconds=_int(env, "PHOTOSYNC_CLEANUP_INTERVAL_SECONDS", 300),
         trash_retention_days=_int(env, "PHOTOSYNC_TRASH_RETENTION_DAYS", 30, minimum=0),
         change_log_retention_days=_int(env, "PHOTOSYNC_CHANGE_LOG_RETENTION_DAYS", 90),
@@ -117,6 +120,11 @@ def _validate(s: Settings) -> None:
         raise ConfigError(
             "PHOTOSYNC_UPLOAD_URL_TTL_SECONDS must be shorter than PHOTOSYNC_PENDING_TTL_SECONDS, "
             "or cleanup could release an upload whose URL still works"
+        )
+    if s.upload_url_ttl_seconds >= s.multipart_ttl_seconds:
+        raise ConfigError(
+            "PHOTOSYNC_UPLOAD_URL_TTL_SECONDS must be shorter than PHOTOSYNC_MULTIPART_TTL_SECONDS, "
+            "or the sweep could abort a multipart upload whose part URLs still work"
         )
     if s.store == "local":
         if not s.is_local:

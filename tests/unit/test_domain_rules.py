@@ -111,8 +111,9 @@ AWS = {"PHOTOSYNC_MODE": "aws", "PHOTOSYNC_S3_BUCKET": "b", "PHOTOSYNC_DB_SECRET
 
 def test_defaults_are_those_of_the_contract():
     settings = load_settings(LOCAL)
-    assert (settings.default_quota_bytes, settings.max_upload_bytes) == (15 * 1024**3, 5 * 1024**3)
+    assert (settings.default_quota_bytes, settings.max_upload_bytes) == (15 * 1024**3, 20 * 1024**3)
     assert (settings.upload_url_ttl_seconds, settings.pending_ttl_seconds, settings.cleanup_interval_seconds) == (900, 3600, 300)
+    assert settings.multipart_ttl_seconds == 86400
     assert load_settings(AWS).store == "s3"
 
 

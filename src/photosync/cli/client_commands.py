@@ -43,6 +43,7 @@ from photosync.client.backup import backup as run_backup
 from photosync.client.errors import PhotoSyncError, ServerUnreachable, Unauthorized
 from photosync.client.freeup import free_up, plan_free_up
 from photosync.client.library import HASH_CACHE_FILE, HashCache
+from photosync.client.multipart import MULTIPART_STATE_FILE, MultipartState
 from photosync.client.models import Photo
 from photosync.client.units import human_size
 
@@ -150,9 +151,11 @@ def backup(
     With a local index (`photosync sync`) the server is only asked about photos it does not know.
     """
     err = stderr()
-    with session() as client, _hash_cache() as cache, library_index(client) as index:
+    with session() as client, _hash_cache() as cache, library_index(client) as index, \
+            MultipartState(config_dir() / MULTIPART_STATE_FILE) as multipart_state:
         if index.exists:
             index.ensure_current(client)
+        client.multipart_state = multipart_state  # big files resume where an interrupted run stopped
         with transfer_progress(err) as progress:
             report = run_backup(client, folders, cache, jobs=jobs, observer=ProgressObserver(progress),
                                 include_deleted=include_deleted, index=index if index.exists else None)

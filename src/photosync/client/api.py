@@ -31,6 +31,14 @@ from typing import Any
 import httpx
 
 from photosync.client.auth import RefreshingSession
+from photosync.client.multipart import (
+    MULTIPART_THRESHOLD,
+    MultipartGrant,
+    MultipartState,
+    MultipartUpload,
+    PartUrl,
+    StoredPart,
+)
 from photosync.client.errors import (
     ERRORS_BY_CODE,
     ERRORS_BY_STATUS,
@@ -165,6 +173,8 @@ class PhotoSyncClient:
         self.retry = retry
         self._sleep = sleep
         self._http = httpx.Client(timeout=timeouts.to_httpx(), transport=transport, follow_redirects=False)
+        # Where multipart uploads are remembered so an interrupted one resumes (the CLI sets it).
+        self.multipart_state: MultipartState | None = None
 
     def close(self) -> None:
         self._http.close()
@@ -408,6 +418,11 @@ class PhotoSyncClient:
         if content_type is None:
             raise UploadFailed(f"{path} is not a photo or video PhotoSync accepts", reason="unsupported")
         sha256 = sha256 or hash_file(path)
+        if size >= MULTIPART_THRESHOLD:
+            return MultipartUpload(
+                self, path, filename=filename or path.name, content_type=content_type, sha256=sha256,
+                state=self.multipart_state, on_progress=on_progress,
+            ).run()
         answer = self.request_upload(filename=filename or path.name, content_type=content_type, size=size, sha256=sha256)
         if isinstance(answer, DuplicateUpload):
             return UploadResult(photo_id=answer.photo_id, duplicate=True, in_trash=answer.in_trash)
@@ -420,6 +435,50 @@ class PhotoSyncClient:
                 reason=status.reason,
             )
         return UploadResult(photo_id=status.photo_id or answer.upload_id, duplicate=False)
+
+    # --- multipart uploads (client/multipart.py drives them) ------------------------------------
+
+    def request_multipart_upload(self, *, filename: str, content_type: str, size: int, sha256: str) -> MultipartGrant | DuplicateUpload:
+        """`POST /uploads` with `"multipart": true`; not retried once sent, like `request_upload`."""
+        body = {"filename": filename, "content_type": content_type, "size": size, "sha256": sha256, "multipart": True}
+        try:
+            response = self._api("POST", "/uploads", json=body, idempotent=False)
+        except QuotaExceeded as error:
+            raise QuotaExceeded(
+                error.message, storage_quota=error.storage_quota, storage_used=error.storage_used,
+                storage_pending=error.storage_pending, requested=size,
+            ) from None
+        data = response.json()
+        if data.get("status") == "duplicate":
+            return DuplicateUpload(photo_id=data["photo_id"], in_trash=bool(data.get("in_trash")))
+        return MultipartGrant.from_json(data)
+
+    def part_urls(self, upload_id: str, sha256_by_part: dict[int, str]) -> list[PartUrl]:
+        """`POST /uploads/{id}/parts`: fresh signed URLs, so asking again is harmless."""
+        body = {"parts": [{"number": number, "sha256": digest} for number, digest in sha256_by_part.items()]}
+        response = self._api("POST", f"/uploads/{upload_id}/parts", json=body, idempotent=True)
+        return [PartUrl.from_json(part) for part in response.json()["parts"]]
+
+    def stored_parts(self, upload_id: str) -> list[StoredPart]:
+        response = self._api("GET", f"/uploads/{upload_id}/parts", idempotent=True)
+        return [StoredPart.from_json(part) for part in response.json()["parts"]]
+
+    def send_part(self, url: PartUrl, chunks: Callable[[], Iterator[bytes]], size: int) -> str:
+        """Send one part's bytes (a fresh iterator of `chunks()` per attempt); its ETag."""
+        headers = dict(url.headers)
+        if not any(name.lower() == "content-length" for name in headers):
+            headers["Content-Length"] = str(size)
+        response = self._send(
+            lambda: self._http.build_request(url.method, url.url, headers=headers, content=chunks()), idempotent=True
+        )
+        if response.status_code >= 400:
+            raise self._error_from(response)
+        return response.headers.get("ETag", "")
+
+    def complete_upload(self, upload_id: str, parts: list[StoredPart]) -> None:
+        """`POST /uploads/{id}/complete`: a repeat after the parts were assembled answers 202 too."""
+        body = {"parts": [{"number": part.number, "etag": part.etag} for part in parts]}
+        self._api("POST", f"/uploads/{upload_id}/complete", json=body, idempotent=True)
 
     # --- photos ---------------------------------------------------------------------------------
 

@@ -29,7 +29,21 @@ class PendingUpload:
     status: str  # "pending" or "failed"
     reason: str | None
     created_at: datetime
+    # A multipart upload's reservation lapses at url_expires_at, moved on by every part request.
     url_expires_at: datetime
+    # Multipart uploads only (all None for a single PUT): the store's handle and the layout.
+    multipart_id: str | None = None
+    part_size: int | None = None
+    part_count: int | None = None
+
+    @property
+    def is_multipart(self) -> bool:
+        return self.multipart_id is not None
+
+    def part_length(self, number: int) -> int:
+        """Bytes in part `number` (1-based): `part_size`, but the last part holds the rest."""
+        assert self.part_size is not None and self.part_count is not None
+        return self.size - (self.part_count - 1) * self.part_size if number == self.part_count else self.part_size
 
 
 @dataclass(frozen=True)

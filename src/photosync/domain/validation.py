@@ -22,12 +22,33 @@ MAX_LOOKUP_HASHES = 1000
 _CONTENT_TYPE_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png"}
 
 
+# S3's limits, which the contract adopts: a single PUT takes at most 5 GiB; a multipart upload's
+# parts are at least 5 MiB (but the last) and number at most 10,000.
+MAX_SINGLE_UPLOAD_BYTES = 5 * 1024**3
+MIN_MULTIPART_BYTES = 5 * 1024**2
+MAX_PARTS = 10_000
+MAX_PARTS_PER_REQUEST = 100
+
+
 @dataclass(frozen=True)
 class UploadRequest:
     filename: str
     content_type: str
     size: int
     sha256: str
+    multipart: bool = False
+
+
+@dataclass(frozen=True)
+class PartRequest:
+    number: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class CompletedPart:
+    number: int
+    etag: str
 
 
 def parse_json_object(body: str | bytes | None) -> dict[str, Any]:
@@ -98,12 +119,69 @@ def parse_upload_request(data: dict[str, Any], *, max_upload_bytes: int) -> Uplo
     canonical_type = _CONTENT_TYPE_ALIASES.get(canonical_type, canonical_type)
     if canonical_type not in ACCEPTED_TYPES:
         raise UnsupportedMediaType(f"{content_type!r} is not supported: upload {ACCEPTED_FORMATS_TEXT}")
+    multipart = data.get("multipart", False)
+    if not isinstance(multipart, bool):
+        raise InvalidRequest("'multipart' must be true or false", field="multipart")
     if size > max_upload_bytes:
         raise FileTooLarge(
             f"the file is {size} bytes; the largest accepted upload is {max_upload_bytes} bytes",
             max_upload_bytes=max_upload_bytes,
         )
-    return UploadRequest(filename=filename, content_type=canonical_type, size=size, sha256=sha256)
+    if multipart and size < MIN_MULTIPART_BYTES:
+        raise InvalidRequest(
+            f"a multipart upload is for files of at least {MIN_MULTIPART_BYTES} bytes: send this one in one PUT",
+            field="multipart",
+        )
+    if not multipart and size > MAX_SINGLE_UPLOAD_BYTES:
+        raise FileTooLarge(
+            f"the file is {size} bytes; one PUT takes at most {MAX_SINGLE_UPLOAD_BYTES} bytes: "
+            'ask for a multipart upload ("multipart": true)',
+            max_upload_bytes=max_upload_bytes,
+        )
+    return UploadRequest(filename=filename, content_type=canonical_type, size=size, sha256=sha256, multipart=multipart)
+
+
+def _part_number(item: dict[str, Any], field: str) -> int:
+    number = item.get("number")
+    if not isinstance(number, int) or isinstance(number, bool) or not 1 <= number <= MAX_PARTS:
+        raise InvalidRequest(f"every part's 'number' must be a whole number from 1 to {MAX_PARTS}", field=field)
+    return number
+
+
+def _part_items(data: dict[str, Any], *, max_items: int) -> list[dict[str, Any]]:
+    items = _required(data, "parts", list, "a list")
+    if not 1 <= len(items) <= max_items:
+        raise InvalidRequest(f"'parts' must hold 1 to {max_items} parts", field="parts")
+    if not all(isinstance(item, dict) for item in items):
+        raise InvalidRequest("every part must be an object", field="parts")
+    return items
+
+
+def parse_part_requests(data: dict[str, Any]) -> list[PartRequest]:
+    """`POST /uploads/{id}/parts`: 1-100 distinct part numbers, each with its SHA-256."""
+    parts = []
+    for item in _part_items(data, max_items=MAX_PARTS_PER_REQUEST):
+        number = _part_number(item, "parts")
+        sha256 = item.get("sha256")
+        if not isinstance(sha256, str) or not SHA256_PATTERN.fullmatch(sha256):
+            raise InvalidRequest("every part's 'sha256' must be 64 lowercase hexadecimal characters", field="parts")
+        parts.append(PartRequest(number, sha256))
+    if len({part.number for part in parts}) != len(parts):
+        raise InvalidRequest("a part number appears twice in 'parts'", field="parts")
+    return parts
+
+
+def parse_completed_parts(data: dict[str, Any]) -> list[CompletedPart]:
+    """`POST /uploads/{id}/complete`: every part, as (number, etag); their order is checked later,
+    against the upload's part count."""
+    parts = []
+    for item in _part_items(data, max_items=MAX_PARTS):
+        number = _part_number(item, "parts")
+        etag = item.get("etag")
+        if not isinstance(etag, str) or not 1 <= len(etag) <= 200:
+            raise InvalidRequest("every part's 'etag' must be the ETag its upload answered", field="parts")
+        parts.append(CompletedPart(number, etag))
+    return parts
 
 
 def validate_filename(filename: str) -> str:

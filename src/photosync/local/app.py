@@ -140,7 +140,7 @@ def create_local_app(
     routes: list[BaseRoute] = [
         Route("/metrics", metrics, methods=["GET"]),
         *sign_in_routes(identity, on_first_sign_in=provision, dev_sign_in=dev_sign_in),
-        *(StoreEndpoints(store, finalize).routes() if store is not None else []),
+        *(StoreEndpoints(store, finalize, runtime.metrics).routes() if store is not None else []),
         *(Route(path, gateway.handle, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]) for path in api_paths),
         Route("/docs", lambda _: RedirectResponse("/docs/"), methods=["GET"]),
         Mount("/docs", app=StaticFiles(directory=API_DOCS_DIR, html=True), name="api-docs"),

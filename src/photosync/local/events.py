@@ -83,8 +83,11 @@ def _claim_text(value: Any) -> str:
     return str(value)
 
 
-def s3_object_created_event(*, bucket: str, key: str, size: int, etag: str, sequencer: int | None = None) -> dict[str, Any]:
-    """An S3 `ObjectCreated:Put` notification with one record; the key URL-encoded as S3 sends it."""
+def s3_object_created_event(
+    *, bucket: str, key: str, size: int, etag: str, sequencer: int | None = None, event_name: str = "ObjectCreated:Put"
+) -> dict[str, Any]:
+    """An S3 `ObjectCreated` notification (`:Put`, or `:CompleteMultipartUpload` for an assembled
+    multipart upload) with one record; the key URL-encoded as S3 sends it."""
     return {
         "Records": [
             {
@@ -92,7 +95,7 @@ def s3_object_created_event(*, bucket: str, key: str, size: int, etag: str, sequ
                 "eventSource": "aws:s3",
                 "awsRegion": LOCAL_REGION,
                 "eventTime": _now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-                "eventName": "ObjectCreated:Put",
+                "eventName": event_name,
                 "userIdentity": {"principalId": "AWS:LOCAL"},
                 "requestParameters": {"sourceIPAddress": "127.0.0.1"},
                 "responseElements": {"x-amz-request-id": uuid.uuid4().hex[:16].upper(), "x-amz-id-2": uuid.uuid4().hex},

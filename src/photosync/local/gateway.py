@@ -24,6 +24,7 @@ MAX_BODY_BYTES = 1024 * 1024
 ROUTES: dict[str, tuple[str, ...]] = {
     "photosync.handlers.http.uploads.handler": (
         "POST /uploads", "GET /uploads/{upload_id}", "DELETE /uploads/{upload_id}",
+        "POST /uploads/{upload_id}/parts", "GET /uploads/{upload_id}/parts", "POST /uploads/{upload_id}/complete",
     ),
     "photosync.handlers.http.gallery.handler": ("GET /photos", "GET /photos/{photo_id}"),
     "photosync.handlers.http.download.handler": ("GET /photos/{photo_id}/download",),

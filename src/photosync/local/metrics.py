@@ -62,5 +62,10 @@ class LocalMetrics:
             else:
                 metric.inc(value)
 
+    def increment(self, name: str, value: float = 1) -> None:
+        """A count measured by the runtime itself (the local store), not by a function's EMF."""
+        with self._lock:
+            self._metric(name, "Count").inc(value)
+
     def render(self) -> bytes:
         return generate_latest(self.registry)

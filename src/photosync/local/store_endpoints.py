@@ -9,6 +9,7 @@ moved into place (durably), and then the store notifies the finalize function wi
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import time
@@ -19,9 +20,18 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
-from photosync.adapters.objectstore.local_disk import STORE_PATH, LocalDiskStore, ObjectExists, SignatureError
+from photosync.adapters.objectstore.base import NoSuchMultipartUpload, PartsRefused
+from photosync.adapters.objectstore.local_disk import (
+    COMPLETE_PATH,
+    PARTS_PATH,
+    STORE_PATH,
+    LocalDiskStore,
+    ObjectExists,
+    SignatureError,
+)
 from photosync.local.events import s3_object_created_event
 from photosync.local.lambda_runtime import LocalFunction
+from photosync.local.metrics import LocalMetrics
 from photosync.local.responses import error_response
 
 log = logging.getLogger(__name__)
@@ -32,15 +42,83 @@ EVENT_DELIVERY_ATTEMPTS = 3
 
 
 class StoreEndpoints:
-    def __init__(self, store: LocalDiskStore, finalize: LocalFunction) -> None:
+    def __init__(self, store: LocalDiskStore, finalize: LocalFunction, metrics: LocalMetrics | None = None) -> None:
         self._store = store
         self._finalize = finalize
+        self._metrics = metrics
 
     def routes(self) -> list[Route]:
         return [
             Route(STORE_PATH + "{key:path}", self.upload, methods=["PUT"]),
             Route(STORE_PATH + "{key:path}", self.download, methods=["GET", "HEAD"]),
+            Route(PARTS_PATH + "{key:path}", self.upload_part, methods=["PUT"]),
+            Route(COMPLETE_PATH + "{key:path}", self.complete, methods=["POST"]),
         ]
+
+    def _received(self, count: int) -> None:
+        # What S3 reports as BytesUploaded: every body byte that reached the store, kept or not.
+        if self._metrics is not None:
+            self._metrics.increment("StoreBytesReceived", count)
+
+    async def upload_part(self, request: Request) -> Response:
+        """S3's UploadPart through a signed URL: exactly the signed size and SHA-256, or nothing."""
+        key = request.path_params["key"]
+        try:
+            ticket = self._store.verify_part(key, dict(request.query_params))
+        except (SignatureError, ValueError) as refusal:
+            return error_response(403, "forbidden", str(refusal))
+        declared = request.headers.get("content-length")
+        if declared is None or not declared.isdigit() or int(declared) != ticket.size:
+            return error_response(400, "invalid_request", f"the part must be exactly {ticket.size} bytes (Content-Length)")
+        temp = self._store.incoming_file()
+        digest, received = hashlib.sha256(), 0
+        try:
+            with temp.open("wb") as f:
+                async for chunk in request.stream():
+                    received += len(chunk)
+                    self._received(len(chunk))
+                    if received > ticket.size:
+                        return error_response(400, "invalid_request", f"the part is longer than {ticket.size} bytes")
+                    digest.update(chunk)
+                    f.write(chunk)
+                if received != ticket.size:
+                    return error_response(400, "invalid_request", f"the part is {received} bytes, not {ticket.size}")
+                if digest.hexdigest() != ticket.sha256:
+                    return error_response(400, "invalid_request", "the part's SHA-256 does not match the one signed")
+                f.flush()
+                await anyio.to_thread.run_sync(os.fsync, f.fileno())
+            etag = await anyio.to_thread.run_sync(self._store.store_part, temp, ticket)
+        except NoSuchMultipartUpload:
+            return error_response(404, "not_found", "no such upload: it was completed or cancelled")
+        except ClientDisconnect:
+            return error_response(400, "invalid_request", "the upload was interrupted")
+        finally:
+            temp.unlink(missing_ok=True)
+        return Response(status_code=200, headers={"ETag": etag})
+
+    async def complete(self, request: Request) -> Response:
+        """S3's CompleteMultipartUpload, called by the API's function (never by a client directly:
+        its URL is signed for a minute by the server itself). The event follows, as from S3."""
+        key = request.path_params["key"]
+        try:
+            multipart_id = self._store.verify_complete(key, dict(request.query_params))
+            body = json.loads(await request.body())
+            parts = [(int(part["number"]), str(part["etag"])) for part in body["parts"]]
+        except (SignatureError, ValueError, KeyError, TypeError) as refusal:
+            return error_response(403, "forbidden", str(refusal))
+        try:
+            await anyio.to_thread.run_sync(self._store.assemble, key, multipart_id, parts)
+        except NoSuchMultipartUpload:
+            return error_response(404, "not_found", "no such upload")
+        except PartsRefused as refusal:
+            return error_response(400, "invalid_request", str(refusal))
+        info = self._store.head(key)
+        assert info is not None, "assemble() leaves the object in place"
+        etag = f"{hashlib.md5(multipart_id.encode(), usedforsecurity=False).hexdigest()}-{len(parts)}"
+        return Response(
+            status_code=200,
+            background=BackgroundTask(self._notify, key, info.size, etag, "ObjectCreated:CompleteMultipartUpload"),
+        )
 
     async def upload(self, request: Request) -> Response:
         key = request.path_params["key"]
@@ -61,6 +139,7 @@ class StoreEndpoints:
             with temp.open("wb") as f:
                 async for chunk in request.stream():
                     received += len(chunk)
+                    self._received(len(chunk))
                     if received > ticket.size:
                         return error_response(400, "invalid_request", f"the body is longer than {ticket.size} bytes")
                     digest.update(chunk)
@@ -116,11 +195,11 @@ class StoreEndpoints:
             content_disposition_type="attachment",
         )
 
-    async def _notify(self, key: str, size: int, etag: str) -> None:
-        await anyio.to_thread.run_sync(self.deliver_object_created, key, size, etag)
+    async def _notify(self, key: str, size: int, etag: str, event_name: str = "ObjectCreated:Put") -> None:
+        await anyio.to_thread.run_sync(self.deliver_object_created, key, size, etag, event_name)
 
-    def deliver_object_created(self, key: str, size: int, etag: str) -> None:
-        event = s3_object_created_event(bucket=LOCAL_BUCKET, key=key, size=size, etag=etag)
+    def deliver_object_created(self, key: str, size: int, etag: str, event_name: str = "ObjectCreated:Put") -> None:
+        event = s3_object_created_event(bucket=LOCAL_BUCKET, key=key, size=size, etag=etag, event_name=event_name)
         for attempt in range(1, EVENT_DELIVERY_ATTEMPTS + 1):
             try:
                 self._finalize.invoke(event)

@@ -19,7 +19,7 @@ from photosync.adapters.objectstore import ObjectStore
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain.model import Photo
 from photosync.log import logger
-from photosync.services import deletions, finalize, renditions, sync, trash
+from photosync.services import deletions, finalize, renditions, sync, trash, uploads
 
 # Rows per phase per turn: small enough that every phase gets a turn early in a run.
 TURN_SIZE = 50
@@ -50,6 +50,7 @@ class Deadline:
 class CleanupReport:
     released: int = 0
     finalized: int = 0
+    parts_aborted: int = 0  # abandoned multipart uploads whose parts the store dropped
     deleted_objects: int = 0
     renditions_retried: int = 0
     renditions_failed: int = 0
@@ -81,6 +82,7 @@ def run_cleanup(
         )
     phases: list[Callable[[], bool]] = [
         _ExpiredReservations(uow, store, now - timedelta(seconds=pending_ttl_seconds), now, report, deadline, turn_size),
+        _PartAborts(uow, store, report, turn_size),
         _Outbox(uow, store, report, turn_size),
         _RenditionRetries(uow, store, now - RENDITION_RETRY_AFTER, report, deadline, turn_size),
         _TrashPurge(uow, store, now - timedelta(days=trash_retention_days), report, turn_size),
@@ -113,7 +115,8 @@ class _ExpiredReservations:
 
     def __call__(self) -> bool:
         batch = self.uow.uploads.expired(
-            created_before=self.created_before, not_swept_since=self.run_started, limit=self.turn_size
+            created_before=self.created_before, lapsed_before=self.run_started, not_swept_since=self.run_started,
+            limit=self.turn_size,
         )
         for upload in batch:
             if self.deadline.passed():
@@ -128,11 +131,35 @@ class _ExpiredReservations:
                     self.report.finalized += result.outcome == "finalized"
                 elif finalize.release_expired(self.uow, upload):
                     self.report.released += 1
+                    if upload.is_multipart and uploads.abort_parts(self.uow, self.store, upload):
+                        self.report.parts_aborted += 1
             except Exception as error:  # noqa: BLE001 - one bad row must not stop the sweep
                 logger.exception(
                     "sweeping an expired upload failed", extra={"upload_id": str(upload.id), "attempts": attempts}
                 )
                 self.report.errors.append(f"upload {upload.id} (attempt {attempts}): {error}")
+        return len(batch) == self.turn_size
+
+
+@dataclass
+class _PartAborts:
+    """Multipart uploads whose reservation ended (cancelled, expired) while an abort of their parts
+    failed: retried until the store drops them, so no part outlives its reservation."""
+
+    uow: UnitOfWork
+    store: ObjectStore
+    report: CleanupReport
+    turn_size: int
+    after: object = None
+
+    def __call__(self) -> bool:
+        batch = self.uow.uploads.aborts_due(after=self.after, limit=self.turn_size)
+        for upload in batch:
+            self.after = upload.id
+            if uploads.abort_parts(self.uow, self.store, upload):
+                self.report.parts_aborted += 1
+            else:
+                self.report.errors.append(f"aborting the parts of upload {upload.id} failed and will be retried")
         return len(batch) == self.turn_size
 
 

@@ -105,6 +105,8 @@ def release_expired(uow: UnitOfWork, upload: PendingUpload) -> bool:
             return False
         uow.uploads.mark_failed(upload.id, "expired: the file was not uploaded before the link expired")
         uow.users.release(upload.owner_id, locked.size)
+        # A multipart upload's parts go with its reservation (the caller aborts them).
+        uow.uploads.owe_parts_abort(upload.id)
     return True
 
 

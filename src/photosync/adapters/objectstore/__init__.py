@@ -3,9 +3,15 @@
 from photosync.adapters.objectstore.base import (
     ObjectInfo,
     ObjectStore,
+    NoSuchMultipartUpload,
     ObjectStoreError,
+    PartsRefused,
     PresignedDownload,
     PresignedUpload,
+    StoredPart,
 )
 
-__all__ = ["ObjectInfo", "ObjectStore", "ObjectStoreError", "PresignedDownload", "PresignedUpload"]
+__all__ = [
+    "NoSuchMultipartUpload", "ObjectInfo", "ObjectStore", "ObjectStoreError", "PartsRefused", "PresignedDownload",
+    "PresignedUpload", "StoredPart",
+]

@@ -15,6 +15,14 @@ class ObjectStoreError(Exception):
     """The store could not complete an operation (network, permissions, disk). Retry later."""
 
 
+class NoSuchMultipartUpload(Exception):
+    """The store holds no multipart upload by that id: never created, completed, or aborted."""
+
+
+class PartsRefused(Exception):
+    """The store refused to assemble the parts (one is missing, or not what was listed)."""
+
+
 @dataclass(frozen=True)
 class PresignedUpload:
     method: str
@@ -37,6 +45,18 @@ class ObjectInfo:
     # the local store's recorded hash); None when it cannot tell.
     sha256: str | None
     content_type: str | None
+
+
+@dataclass(frozen=True)
+class StoredPart:
+    """A part the store holds for a multipart upload."""
+
+    number: int
+    size: int
+    etag: str  # as the store answered the part's upload (quotes included, as S3 sends them)
+    # The base64 SHA-256 the store verified for this part, when it reports one (S3 needs it back
+    # when it assembles an upload created with a SHA-256 checksum).
+    checksum_sha256: str | None = None
 
 
 class ObjectStore(Protocol):
@@ -69,3 +89,24 @@ class ObjectStore(Protocol):
 
     def delete(self, key: str) -> None:
         """Remove an object; deleting a missing object is not an error."""
+
+    # --- multipart uploads (S3's model: create, upload parts through signed URLs, list, complete,
+    # abort). The assembled object then raises the same ObjectCreated event as a single PUT.
+
+    def create_multipart(self, key: str, *, content_type: str) -> str:
+        """Start a multipart upload to `key`; its id. Every part gets a SHA-256 checksum."""
+
+    def presign_part(
+        self, key: str, multipart_id: str, *, number: int, size: int, sha256: str, expires_in: int
+    ) -> PresignedUpload:
+        """A URL that only accepts part `number` with exactly `size` bytes hashing to `sha256`."""
+
+    def list_parts(self, key: str, multipart_id: str) -> list[StoredPart]:
+        """The parts stored so far, by number. Raises NoSuchMultipartUpload."""
+
+    def complete_multipart(self, key: str, multipart_id: str, parts: list[StoredPart]) -> None:
+        """Assemble `parts` (every part, in order, as `list_parts` reported them) into the object.
+        Raises NoSuchMultipartUpload, or PartsRefused when the store disagrees with `parts`."""
+
+    def abort_multipart(self, key: str, multipart_id: str) -> None:
+        """Drop a multipart upload and its parts; aborting a missing one is not an error."""

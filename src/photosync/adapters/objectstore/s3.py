@@ -20,14 +20,20 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from photosync.adapters.objectstore.base import (
+    NoSuchMultipartUpload,
     ObjectInfo,
     ObjectStore,
     ObjectStoreError,
+    PartsRefused,
     PresignedDownload,
     PresignedUpload,
+    StoredPart,
 )
 
 _MISSING_OBJECT_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
+_NO_SUCH_UPLOAD_CODES = frozenset({"NoSuchUpload"})
+# What CompleteMultipartUpload answers when the parts named are not the ones stored.
+_PARTS_REFUSED_CODES = frozenset({"InvalidPart", "InvalidPartOrder", "EntityTooSmall", "BadDigest", "InvalidRequest"})
 _RANGE_NOT_SATISFIABLE_CODES = frozenset({"416", "InvalidRange"})
 # RFC 5987 attr-char minus ALPHA / DIGIT, which `quote` never escapes.
 _RFC5987_SAFE = "!#$&+-.^_`|~"
@@ -81,6 +87,97 @@ class S3ObjectStore(ObjectStore):
             # Without these in the signature the URL would accept any body: never hand it out.
             raise ObjectStoreError(f"the pre-signed upload URL does not sign {sorted(unsigned)}")
         return PresignedUpload(method="PUT", url=url, headers=headers, expires_at=expires_at)
+
+    # --- multipart ---------------------------------------------------------------------------
+
+    def create_multipart(self, key: str, *, content_type: str) -> str:
+        try:
+            response = self._client.create_multipart_upload(
+                Bucket=self._bucket, Key=key, ContentType=content_type, ChecksumAlgorithm="SHA256"
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise _store_error("create_multipart_upload", key, error) from error
+        return str(response["UploadId"])
+
+    def presign_part(
+        self, key: str, multipart_id: str, *, number: int, size: int, sha256: str, expires_in: int
+    ) -> PresignedUpload:
+        if size <= 0:
+            raise ValueError("a part must have a positive size")
+        expires_at = _expiry(expires_in)
+        checksum = hex_to_base64(sha256)
+        headers = {
+            "Content-Length": str(size),
+            "x-amz-checksum-sha256": checksum,
+            "x-amz-sdk-checksum-algorithm": "SHA256",
+        }
+        url = self._presign(
+            "upload_part",
+            {
+                "Bucket": self._bucket, "Key": key, "UploadId": multipart_id, "PartNumber": number,
+                "ContentLength": size, "ChecksumSHA256": checksum, "ChecksumAlgorithm": "SHA256",
+            },
+            expires_in,
+        )
+        unsigned = {name.lower() for name in headers} - signed_headers(url)
+        if unsigned:
+            raise ObjectStoreError(f"the pre-signed part URL does not sign {sorted(unsigned)}")
+        return PresignedUpload(method="PUT", url=url, headers=headers, expires_at=expires_at)
+
+    def list_parts(self, key: str, multipart_id: str) -> list[StoredPart]:
+        parts: list[StoredPart] = []
+        marker = 0
+        while True:
+            try:
+                page = self._client.list_parts(
+                    Bucket=self._bucket, Key=key, UploadId=multipart_id, PartNumberMarker=marker, MaxParts=1000
+                )
+            except ClientError as error:
+                if _error_code(error) in _NO_SUCH_UPLOAD_CODES:
+                    raise NoSuchMultipartUpload(multipart_id) from error
+                raise _store_error("list_parts", key, error) from error
+            except BotoCoreError as error:
+                raise _store_error("list_parts", key, error) from error
+            parts.extend(
+                StoredPart(
+                    number=int(part["PartNumber"]), size=int(part["Size"]), etag=str(part["ETag"]),
+                    checksum_sha256=part.get("ChecksumSHA256"),
+                )
+                for part in page.get("Parts", [])
+            )
+            if not page.get("IsTruncated"):
+                return parts
+            marker = int(page["NextPartNumberMarker"])
+
+    def complete_multipart(self, key: str, multipart_id: str, parts: list[StoredPart]) -> None:
+        listed = []
+        for part in parts:
+            entry: dict[str, Any] = {"PartNumber": part.number, "ETag": part.etag}
+            if part.checksum_sha256:
+                entry["ChecksumSHA256"] = part.checksum_sha256
+            listed.append(entry)
+        try:
+            self._client.complete_multipart_upload(
+                Bucket=self._bucket, Key=key, UploadId=multipart_id, MultipartUpload={"Parts": listed}
+            )
+        except ClientError as error:
+            code = _error_code(error)
+            if code in _NO_SUCH_UPLOAD_CODES:
+                raise NoSuchMultipartUpload(multipart_id) from error
+            if code in _PARTS_REFUSED_CODES:
+                raise PartsRefused(str(error)) from error
+            raise _store_error("complete_multipart_upload", key, error) from error
+        except BotoCoreError as error:
+            raise _store_error("complete_multipart_upload", key, error) from error
+
+    def abort_multipart(self, key: str, multipart_id: str) -> None:
+        try:
+            self._client.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=multipart_id)
+        except ClientError as error:
+            if _error_code(error) not in _NO_SUCH_UPLOAD_CODES:
+                raise _store_error("abort_multipart_upload", key, error) from error
+        except BotoCoreError as error:
+            raise _store_error("abort_multipart_upload", key, error) from error
 
     def browser_origin(self) -> str:
         """The origin (scheme://host[:port]) browsers reach this bucket at, for a web client's

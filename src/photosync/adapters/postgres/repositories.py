@@ -27,7 +27,7 @@ _PHOTO_COLUMNS = (
 )
 _PENDING_COLUMNS = (
     "id, owner_id, object_key, filename, content_type, size, sha256, status, reason, created_at, "
-    "url_expires_at"
+    "url_expires_at, multipart_id, part_size, part_count"
 )
 
 
@@ -116,7 +116,8 @@ class PendingUploads:
         self._conn.execute(
             f"INSERT INTO pending_uploads ({_PENDING_COLUMNS}) VALUES "
             "(%(id)s, %(owner_id)s, %(object_key)s, %(filename)s, %(content_type)s, %(size)s, "
-            "%(sha256)s, %(status)s, %(reason)s, %(created_at)s, %(url_expires_at)s)",
+            "%(sha256)s, %(status)s, %(reason)s, %(created_at)s, %(url_expires_at)s, %(multipart_id)s, "
+            "%(part_size)s, %(part_count)s)",
             upload.__dict__,
         )
 
@@ -141,15 +142,45 @@ class PendingUploads:
             (reason, upload_id),
         )
 
-    def expired(self, *, created_before: datetime, not_swept_since: datetime, limit: int) -> list[PendingUpload]:
-        """Reservations older than `created_before` that no sweep took up since `not_swept_since`,
-        the least-tried first, then oldest first."""
+    def expired(
+        self, *, created_before: datetime, lapsed_before: datetime | None = None, not_swept_since: datetime, limit: int
+    ) -> list[PendingUpload]:
+        """Reservations that no sweep took up since `not_swept_since` and are over: a single upload
+        created before `created_before`, a multipart upload whose reservation lapsed before
+        `lapsed_before` (its last part request plus the multipart TTL). Least-tried first, then oldest."""
         rows = self._conn.execute(
             f"SELECT {_PENDING_COLUMNS} FROM pending_uploads "
-            "WHERE status = 'pending' AND created_at < %(before)s "
+            "WHERE status = 'pending' AND CASE WHEN multipart_id IS NULL THEN created_at < %(before)s "
+            "ELSE url_expires_at < %(lapsed)s END "
             "AND (swept_at IS NULL OR swept_at < %(since)s) "
             "ORDER BY sweep_attempts, created_at, id LIMIT %(limit)s",
-            {"before": created_before, "since": not_swept_since, "limit": limit},
+            {"before": created_before, "lapsed": lapsed_before or not_swept_since, "since": not_swept_since,
+             "limit": limit},
+        ).fetchall()
+        return [PendingUpload(**row) for row in rows]
+
+    def extend(self, upload_id: uuid.UUID, *, until: datetime) -> None:
+        """A multipart upload is in use: its reservation lives on until `until`."""
+        self._conn.execute(
+            "UPDATE pending_uploads SET url_expires_at = greatest(url_expires_at, %s) WHERE id = %s",
+            (until, upload_id),
+        )
+
+    def owe_parts_abort(self, upload_id: uuid.UUID) -> None:
+        """The reservation ended while the store may hold parts: they must be aborted."""
+        self._conn.execute(
+            "UPDATE pending_uploads SET parts_abort_due = true WHERE id = %s AND multipart_id IS NOT NULL",
+            (upload_id,),
+        )
+
+    def parts_aborted(self, upload_id: uuid.UUID) -> None:
+        self._conn.execute("UPDATE pending_uploads SET parts_abort_due = false WHERE id = %s", (upload_id,))
+
+    def aborts_due(self, *, after: uuid.UUID | None, limit: int) -> list[PendingUpload]:
+        rows = self._conn.execute(
+            f"SELECT {_PENDING_COLUMNS} FROM pending_uploads WHERE parts_abort_due "
+            "AND (%(after)s::uuid IS NULL OR id > %(after)s) ORDER BY id LIMIT %(limit)s",
+            {"after": after, "limit": limit},
         ).fetchall()
         return [PendingUpload(**row) for row in rows]
 
@@ -166,7 +197,7 @@ class PendingUploads:
     def purge_tombstones(self, *, created_before: datetime, limit: int) -> int:
         cur = self._conn.execute(
             "DELETE FROM pending_uploads WHERE id IN (SELECT id FROM pending_uploads "
-            "WHERE status = 'failed' AND created_at < %s ORDER BY created_at LIMIT %s)",
+            "WHERE status = 'failed' AND NOT parts_abort_due AND created_at < %s ORDER BY created_at LIMIT %s)",
             (created_before, limit),
         )
         return cur.rowcount

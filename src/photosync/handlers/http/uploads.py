@@ -1,4 +1,5 @@
-"""Request-upload function: POST /uploads, GET /uploads/{upload_id}."""
+"""Request-upload function: POST /uploads, GET and DELETE /uploads/{upload_id}, and the multipart
+routes (POST and GET /uploads/{upload_id}/parts, POST /uploads/{upload_id}/complete)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from photosync import observability
 from photosync.domain.errors import QuotaExceeded
-from photosync.domain.validation import parse_upload_request
+from photosync.domain.validation import parse_completed_parts, parse_part_requests, parse_upload_request
 from photosync.handlers import environment
 from photosync.handlers.http.common import (
     caller_id, create_app, http_handler, json_body, json_response, path_uuid, rfc3339,
@@ -26,7 +27,7 @@ def request_upload() -> Response:
     try:
         result = uploads.request_upload(
             environment.unit_of_work(), environment.object_store(), owner_id=owner_id, request=request,
-            url_ttl_seconds=config.upload_url_ttl_seconds,
+            url_ttl_seconds=config.upload_url_ttl_seconds, multipart_ttl_seconds=config.multipart_ttl_seconds,
         )
     except QuotaExceeded:
         observability.quota_refused()
@@ -37,6 +38,15 @@ def request_upload() -> Response:
             body["in_trash"] = True  # restoring it brings it back; a new upload would not
         return json_response(200, body)
     observability.upload_granted()
+    if isinstance(result, uploads.MultipartGranted):
+        return json_response(201, {
+            "upload_id": str(result.upload_id),
+            "status": "pending",
+            "method": "MULTIPART",
+            "part_size": result.part_size,
+            "part_count": result.part_count,
+            "expires_at": rfc3339(result.expires_at),
+        })
     return json_response(201, {
         "upload_id": str(result.upload_id),
         "status": "pending",
@@ -69,6 +79,50 @@ def cancel_upload(upload_id: str) -> Response:
         upload_id=path_uuid(upload_id, "upload id"),
     )
     return json_response(204)
+
+
+@router.post("/uploads/<upload_id>/parts")
+def request_part_urls(upload_id: str) -> Response:
+    owner_id = caller_id(router)
+    config = environment.config()
+    parsed_id = path_uuid(upload_id, "upload id")
+    parts = parse_part_requests(json_body(router))
+    urls = uploads.request_part_urls(
+        environment.unit_of_work(), environment.object_store(), owner_id=owner_id, upload_id=parsed_id, parts=parts,
+        url_ttl_seconds=config.upload_url_ttl_seconds, multipart_ttl_seconds=config.multipart_ttl_seconds,
+    )
+    return json_response(200, {"parts": [
+        {
+            "number": part.number,
+            "method": part.request.method,
+            "url": part.request.url,
+            "headers": part.request.headers,
+            "expires_at": rfc3339(part.request.expires_at),
+        }
+        for part in urls
+    ]})
+
+
+@router.get("/uploads/<upload_id>/parts")
+def stored_parts(upload_id: str) -> Response:
+    owner_id = caller_id(router)
+    parts = uploads.stored_parts(
+        environment.unit_of_work(), environment.object_store(), owner_id=owner_id,
+        upload_id=path_uuid(upload_id, "upload id"),
+    )
+    return json_response(200, {"parts": [{"number": p.number, "size": p.size, "etag": p.etag} for p in parts]})
+
+
+@router.post("/uploads/<upload_id>/complete")
+def complete_multipart(upload_id: str) -> Response:
+    owner_id = caller_id(router)
+    config = environment.config()
+    parsed_id = path_uuid(upload_id, "upload id")
+    uploads.complete_multipart(
+        environment.unit_of_work(), environment.object_store(), owner_id=owner_id, upload_id=parsed_id,
+        parts=parse_completed_parts(json_body(router)), multipart_ttl_seconds=config.multipart_ttl_seconds,
+    )
+    return json_response(202, {"upload_id": str(parsed_id), "status": "pending"})
 
 
 app = create_app(router)
