@@ -1,15 +1,17 @@
-// Backing up files: hash in the browser (Web Crypto), ask for upload grants up to 100 files at a
-// time (POST /uploads/batch), PUT the bytes with exactly the granted headers (XMLHttpRequest, for
-// upload progress), then confirm that the server finalized them (one lookup for many uploads). The
-// stages overlap: files are hashed and granted while earlier ones are sent, as the user keeps browsing.
+// Backing up files: hash in the browser (streaming SHA-256, hashing.js), ask for upload grants up to
+// 100 files at a time (POST /uploads/batch), PUT the bytes with exactly the granted headers
+// (XMLHttpRequest, for upload progress), then confirm that the server finalized them (one lookup for
+// many uploads). The stages overlap: files are hashed and granted while earlier ones are sent, as the
+// user keeps browsing.
 
 import { ApiError } from "./api.js";
 import { $, h } from "./dom.js";
 import { formatBytes } from "./format.js";
+import { sha256Hex } from "./hashing.js";
 import { StorageMeter } from "./storage.js";
 
 const CONCURRENCY = 3; // files sent at once
-const HASH_CONCURRENCY = 2; // files read whole into memory at once to be hashed
+const HASH_CONCURRENCY = 2; // files hashed at once (each through one bounded buffer)
 const GRANT_BATCH = 100; // the API's limit for POST /uploads/batch
 const GRANT_BATCH_BYTES = 100 * 1024 * 1024; // a batch's URLs are signed at once and expire
 const LOOKUP_BATCH = 1000; // the API's limit for POST /photos/lookup
@@ -26,26 +28,23 @@ const BROWSER_CONTROLLED_HEADERS = new Set([
   "transfer-encoding", "upgrade", "accept-encoding", "date", "origin", "referer", "cookie",
 ]);
 
-// Browsers often leave File.type empty for HEIC and some videos; the server checks the real bytes.
+// Browsers often leave File.type empty for HEIC, camera RAW and some videos, or name a RAW file
+// with a type of their own (image/x-dcraw): the extension decides for those; the server checks the
+// real bytes.
 const TYPES_BY_EXTENSION = {
   jpg: "image/jpeg", jpeg: "image/jpeg", jpe: "image/jpeg", png: "image/png", gif: "image/gif",
-  webp: "image/webp", heic: "image/heic", heif: "image/heif", hif: "image/heif",
+  webp: "image/webp", heic: "image/heic", heif: "image/heif", hif: "image/heif", avif: "image/avif",
+  dng: "image/x-adobe-dng", cr2: "image/x-canon-cr2", cr3: "image/x-canon-cr3", nef: "image/x-nikon-nef",
+  arw: "image/x-sony-arw", raf: "image/x-fuji-raf", rw2: "image/x-panasonic-rw2", orf: "image/x-olympus-orf",
   mp4: "video/mp4", m4v: "video/mp4", mov: "video/quicktime", qt: "video/quicktime",
 };
+const RAW_EXTENSIONS = new Set(["dng", "cr2", "cr3", "nef", "arw", "raf", "rw2", "orf"]);
 
 export function contentTypeOf(file) {
-  if (file.type) return file.type;
   const extension = file.name.split(".").pop()?.toLowerCase() ?? "";
+  if (RAW_EXTENSIONS.has(extension)) return TYPES_BY_EXTENSION[extension];
+  if (file.type) return file.type;
   return TYPES_BY_EXTENSION[extension] ?? "application/octet-stream";
-}
-
-function hex(buffer) {
-  return [...new Uint8Array(buffer)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-async function sha256Hex(file) {
-  // Web Crypto has no streaming digest: the file is read whole, then the buffer is released.
-  return hex(await crypto.subtle.digest("SHA-256", await file.arrayBuffer()));
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -191,9 +190,13 @@ export class UploadManager {
   async hash(job) {
     const { file } = job;
     if (file.size === 0) throw new Error("This file is empty.");
-    if (!globalThis.crypto?.subtle) throw new Error("Uploading needs a secure connection (https or localhost).");
     this.set(job, "hashing");
-    job.sha256 = await sha256Hex(file);
+    job.sha256 = await sha256Hex(file, {
+      onProgress: (hashed) => {
+        job.hashed = hashed;
+        this.render(job);
+      },
+    });
     job.stage = "hashed";
     this.set(job, "requesting");
   }
@@ -342,7 +345,7 @@ export class UploadManager {
       return account ? StorageMeter.quotaMessage(account, job.file.size) : error.message;
     }
     if (error.code === "unsupported_media_type") {
-      return "Not a supported photo or video. PhotoSync backs up JPEG, PNG, HEIC, WebP, GIF, MP4 and MOV files.";
+      return "Not a supported photo or video. PhotoSync backs up JPEG, PNG, HEIC, AVIF, WebP, GIF, camera RAW (DNG, CR2, CR3, NEF, ARW, RAF, RW2, ORF), MP4 and MOV files.";
     }
     return error.message;
   }
@@ -361,6 +364,9 @@ export class UploadManager {
   render(job) {
     job.element.dataset.status = job.status;
     let text = STATUS_TEXT[job.status];
+    if (job.status === "hashing" && job.hashed && job.file.size > 0) {
+      text = `${text} ${Math.floor((job.hashed / job.file.size) * 100)}%`;
+    }
     if (job.status === "uploading" && job.file.size > 0) {
       text = `Uploading ${Math.floor((job.loaded / job.file.size) * 100)}%`;
     }

@@ -17,8 +17,11 @@ Decisions this module makes (the ones users notice belong in the README too):
   profile when it is an RGB one, so wide-gamut phone photos keep their colours. A CMYK or greyscale
   profile cannot describe RGB pixels: such images are converted to sRGB through their profile
   (LittleCMS, via Pillow's ImageCms) and the renditions carry no profile (sRGB is what that means).
+- AVIF: Pillow's decoder does not apply the file's `irot`/`imir` boxes; it reports them as the EXIF
+  orientation instead, so AVIF is turned like JPEG.
+- Camera RAW files: metadata and renditions come from adapters/raw.py (the embedded preview).
 - Videos are read by `photosync.adapters.video`; their poster frame gets its renditions here
-  (`renditions_of_picture`), the same sizes and formats as a photo's.
+  (`renditions_of`), the same sizes and formats as a photo's.
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
-from typing import Any
+from typing import Any, Mapping
 
 from PIL import Image
+
+from photosync.domain.media_types import RAW_TYPES
 
 # A 200 MP image needs about 800 MB decoded; every real camera and phone stays far below.
 MAX_IMAGE_PIXELS = 200_000_000
@@ -68,6 +73,7 @@ _PILLOW_FORMATS = {
     "image/webp": ("WEBP",),
     "image/heic": ("HEIF",),
     "image/heif": ("HEIF",),
+    "image/avif": ("AVIF",),
 }
 _HEIF_TYPES = frozenset({"image/heic", "image/heif"})
 _FORMAT_NAMES = {
@@ -77,6 +83,7 @@ _FORMAT_NAMES = {
     "image/webp": "WebP",
     "image/heic": "HEIC",
     "image/heif": "HEIF",
+    "image/avif": "AVIF",
 }
 
 # What Pillow raises for content it cannot parse (the family its own fuzzing tests accept), plus
@@ -145,21 +152,41 @@ def inspect_media(data: bytes, content_type: str) -> MediaInfo:
     `content_type` is the type sniffed from the file's magic bytes. Raises MediaError when an image's
     header cannot be read or declares too many pixels.
     """
+    if content_type in RAW_TYPES:
+        from photosync.adapters import raw  # LibRaw is loaded for RAW files only
+
+        return raw.inspect_raw(data, content_type)
     with _open_image(data, content_type) as image:
         width, height = image.size
         exif = _read_exif(image)
         exif_ifd = _sub_ifd(exif, _EXIF_IFD)
         gps_ifd = _sub_ifd(exif, _GPS_IFD)
-    if content_type not in _HEIF_TYPES and _orientation(exif) in _SWAPPING_ORIENTATIONS:
+    if content_type not in _HEIF_TYPES and orientation(exif) in _SWAPPING_ORIENTATIONS:
         width, height = height, width
+    return info_from_tags(content_type, (width, height), exif, exif_ifd, gps_ifd)
+
+
+def info_from_tags(
+    content_type: str,
+    displayed_size: tuple[int, int] | None,
+    ifd0: Mapping[int, Any],
+    exif_ifd: Mapping[int, Any],
+    gps_ifd: Mapping[int, Any],
+) -> MediaInfo:
+    """MediaInfo from a picture's displayed size and its EXIF directories.
+
+    The capture time is the EXIF directory's DateTimeOriginal, or the same tag in IFD0, where
+    TIFF/EP files (some camera RAW formats) keep it.
+    """
+    width, height = displayed_size or (None, None)
     latitude, longitude = _gps_position(gps_ifd)
     return MediaInfo(
         content_type=content_type,
         width=width,
         height=height,
-        taken_at=_taken_at(exif_ifd),
-        camera_make=_text(exif.get(_TAG_MAKE)),
-        camera_model=_text(exif.get(_TAG_MODEL)),
+        taken_at=_taken_at(exif_ifd) or _taken_at(ifd0),
+        camera_make=_text(ifd0.get(_TAG_MAKE)),
+        camera_model=_text(ifd0.get(_TAG_MODEL)),
         gps_latitude=latitude,
         gps_longitude=longitude,
     )
@@ -173,22 +200,24 @@ def make_renditions(data: bytes, content_type: str) -> Renditions:
     large enough. Raises MediaError when the image cannot be decoded completely (truncated, corrupt,
     too large).
     """
+    if content_type in RAW_TYPES:
+        from photosync.adapters import raw
+
+        return renditions_of(*raw.embedded_preview(data, content_type))
     with _open_image(data, content_type) as image:
         full_size = image.size
         decoded, icc_profile = _decode_upright(image, content_type)
-        preview = _fit(decoded, PREVIEW_LONGEST_SIDE, PREVIEW_MAX_LONGEST_SIDE)
     embedded = _embedded_heif_thumbnail(data, full_size) if content_type in _HEIF_TYPES else None
-    return _encode_renditions(preview, embedded or preview, icc_profile)
+    return renditions_of(decoded, icc_profile, embedded_thumbnail=embedded)
 
 
-def renditions_of_picture(picture: Image.Image) -> Renditions:
-    """The thumbnail and preview of an upright RGB picture in sRGB (a video's poster frame)."""
+def renditions_of(
+    picture: Image.Image, icc_profile: bytes | None, *, embedded_thumbnail: Image.Image | None = None
+) -> Renditions:
+    """The thumbnail and preview of an upright RGB(A) picture whose pixels are in `icc_profile`
+    (None: sRGB); the thumbnail is scaled from `embedded_thumbnail` when one is given."""
     preview = _fit(picture, PREVIEW_LONGEST_SIDE, PREVIEW_MAX_LONGEST_SIDE)
-    return _encode_renditions(preview, preview, None)
-
-
-def _encode_renditions(preview: Image.Image, thumbnail_source: Image.Image, icc_profile: bytes | None) -> Renditions:
-    thumbnail = _fit(thumbnail_source, THUMBNAIL_LONGEST_SIDE, THUMBNAIL_LONGEST_SIDE)
+    thumbnail = _fit(embedded_thumbnail or preview, THUMBNAIL_LONGEST_SIDE, THUMBNAIL_LONGEST_SIDE)
     return Renditions(
         thumbnail=_encode_webp(thumbnail, THUMBNAIL_QUALITY, THUMBNAIL_WEBP_METHOD, icc_profile),
         preview=(
@@ -224,7 +253,7 @@ def _embedded_heif_thumbnail(data: bytes, full_size: tuple[int, int]) -> Image.I
             image.load()
         except _DECODE_ERRORS:
             return None
-        return _to_display_colours(image, image.info.get("icc_profile"))[0]
+        return to_display_colours(image, image.info.get("icc_profile"))[0]
 
 
 def _open_image(data: bytes, content_type: str) -> Image.Image:
@@ -270,12 +299,17 @@ def _decode_upright(image: Image.Image, content_type: str) -> tuple[Image.Image,
         raise MediaError(
             f"The {_FORMAT_NAMES[content_type]} image is truncated or corrupt and cannot be decoded."
         ) from None
-    turn = None if content_type in _HEIF_TYPES else _UPRIGHT.get(_orientation(_read_exif(image)))
-    upright = image.transpose(turn) if turn is not None else image
-    return _to_display_colours(upright, image.info.get("icc_profile"))
+    turned = image if content_type in _HEIF_TYPES else upright(image, orientation(_read_exif(image)))
+    return to_display_colours(turned, image.info.get("icc_profile"))
 
 
-def _to_display_colours(image: Image.Image, icc_profile: bytes | None) -> tuple[Image.Image, bytes | None]:
+def upright(image: Image.Image, exif_orientation: int) -> Image.Image:
+    """`image`, stored with EXIF orientation `exif_orientation` (1-8), turned as it is displayed."""
+    turn = _UPRIGHT.get(exif_orientation)
+    return image.transpose(turn) if turn is not None else image
+
+
+def to_display_colours(image: Image.Image, icc_profile: bytes | None) -> tuple[Image.Image, bytes | None]:
     """RGB(A) pixels and the ICC profile that describes them now (None: sRGB).
 
     An RGB profile (Display P3, Adobe RGB) describes the RGB renditions too and travels with them. A
@@ -390,7 +424,8 @@ def _sub_ifd(exif: Image.Exif, tag: int) -> dict[int, Any]:
         return {}
 
 
-def _orientation(exif: Image.Exif) -> int:
+def orientation(exif: Mapping[int, Any]) -> int:
+    """The EXIF orientation (1-8) of IFD0 `exif`; 1 when absent or invalid."""
     value = exif.get(_TAG_ORIENTATION)
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from photosync.domain.errors import DomainError, FileTooLarge, InvalidRequest, UnsupportedMediaType
-from photosync.domain.media_types import ACCEPTED_TYPES
+from photosync.domain.media_types import ACCEPTED_FORMATS_TEXT, ACCEPTED_TYPES
 
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 MAX_FILENAME_CHARS = 255
@@ -119,10 +119,7 @@ def parse_upload_request(data: dict[str, Any], *, max_upload_bytes: int) -> Uplo
     canonical_type = content_type.strip().lower().split(";")[0].strip()
     canonical_type = _CONTENT_TYPE_ALIASES.get(canonical_type, canonical_type)
     if canonical_type not in ACCEPTED_TYPES:
-        raise UnsupportedMediaType(
-            f"{content_type!r} is not supported: upload JPEG, PNG, HEIC/HEIF, WebP or GIF images, "
-            "or MP4/QuickTime videos"
-        )
+        raise UnsupportedMediaType(f"{content_type!r} is not supported: upload {ACCEPTED_FORMATS_TEXT}")
     multipart = data.get("multipart", False)
     if not isinstance(multipart, bool):
         raise InvalidRequest("'multipart' must be true or false", field="multipart")

@@ -32,13 +32,19 @@ CLEANUP_HANDLER = "photosync.handlers.cleanup.handler"
 API_DOCS_DIR = Path(__file__).resolve().parent / "docs"
 
 
-def web_content_security_policy(store_origin: str | None = None) -> str:
+# The web client hashes files with hash-wasm's SHA-256, a WebAssembly module compiled from bytes
+# its own script file carries: 'wasm-unsafe-eval' allows compiling WebAssembly and nothing else (no
+# eval, no inline script), and only the page's own scripts can ask for it.
+WEB_SCRIPT_SOURCES = "'self' 'wasm-unsafe-eval'"
+
+
+def web_content_security_policy(store_origin: str | None = None, *, script_sources: str = WEB_SCRIPT_SOURCES) -> str:
     """The web client's policy. The local store is this server ('self'); an S3-compatible store is
     another origin, which receives the uploads (connect-src) and serves thumbnails, previews and
     videos (img-src, media-src)."""
     store = f"'self' {store_origin}" if store_origin else "'self'"
     return (
-        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {store} blob: data:; "
+        f"default-src 'self'; script-src {script_sources}; style-src 'self'; img-src {store} blob: data:; "
         f"media-src {store} blob:; connect-src {store}; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'none'; form-action 'self'"
     )
@@ -50,7 +56,8 @@ EMPTY_INLINE_STYLE = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
 
 
 def mobile_web_content_security_policy(store_origin: str | None = None) -> str:
-    return web_content_security_policy(store_origin).replace(
+    # The phone app runs no WebAssembly: its scripts get 'self' only.
+    return web_content_security_policy(store_origin, script_sources="'self'").replace(
         "style-src 'self';", f"style-src 'self' {EMPTY_INLINE_STYLE};"
     )
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from photosync.adapters.objectstore import ObjectStore
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain import keys
-from photosync.domain.media_types import SNIFF_BYTES, sniff_content_type
+from photosync.domain.media_types import ACCEPTED_FORMATS_TEXT, SNIFF_BYTES, sniff_content_type
 from photosync.domain.model import PendingUpload
 from photosync.log import logger
 from photosync.services import changes, deletions, renditions
@@ -61,7 +61,7 @@ def finalize_object(uow: UnitOfWork, store: ObjectStore, key: str) -> FinalizeRe
     if problem is None:
         detected = sniff_content_type(store.read_range(key, 0, SNIFF_BYTES))
         if detected is None:
-            problem = "the content is not a supported image or video (JPEG, PNG, HEIC, WebP, GIF, MP4, MOV)"
+            problem = f"the content is not one of the accepted formats: {ACCEPTED_FORMATS_TEXT}"
     if problem is not None:
         return _reject(uow, store, upload, problem)
 
