@@ -38,6 +38,7 @@ SERVICE_TOKEN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:photosync-MigrateFu
 LOGICAL_ID = "DatabaseMigrations"
 APP_TABLES = {
     "users", "pending_uploads", "photos", "albums", "album_photos", "object_deletions", "deleted_content", "changes",
+    "album_members", "album_links",
 }
 # Long enough for any answer on this machine; a missing answer fails the test instead of hanging it.
 ANSWER_WAIT_SECONDS = 60
@@ -364,10 +365,10 @@ def test_a_database_on_the_first_schema_upgrades_in_place_and_keeps_every_row(fr
 
         # The upgraded database serves the new features.
         uow = UnitOfWork(conn)
-        timeline = uow.photos.page(owner_id=owner, limit=10, after=None, album_id=None)
+        timeline = uow.photos.page(owner_id=owner, limit=10, after=None)
         assert [p.id for p in timeline] == [photos[0], photos[2], photos[1]]  # no taken_at: uploaded now
         trash.move_to_trash(uow, owner_id=owner, photo_id=photos[1])
-        assert uow.albums.get(album, owner_id=owner).photo_count == 0
+        assert uow.albums.get(album, caller=owner).photo_count == 0
         assert uow.users.get(owner).storage_trash == 200
         assert conn.execute("SELECT seq, kind FROM changes ORDER BY seq").fetchall() == [
             {"seq": 1, "kind": "photo"}, {"seq": 2, "kind": "album"},

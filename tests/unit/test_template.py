@@ -49,13 +49,27 @@ EXPECTED_ROUTES = {
     ("DELETE", "/albums/{album_id}"): "AlbumsFunction",
     ("POST", "/albums/{album_id}/photos"): "AlbumsFunction",
     ("DELETE", "/albums/{album_id}/photos/{photo_id}"): "AlbumsFunction",
+    ("POST", "/albums/{album_id}/members"): "AlbumsFunction",
+    ("GET", "/albums/{album_id}/members"): "AlbumsFunction",
+    ("PATCH", "/albums/{album_id}/members/{member_id}"): "AlbumsFunction",
+    ("DELETE", "/albums/{album_id}/members/{member_id}"): "AlbumsFunction",
+    ("POST", "/albums/{album_id}/links"): "AlbumsFunction",
+    ("GET", "/albums/{album_id}/links"): "AlbumsFunction",
+    ("DELETE", "/albums/{album_id}/links/{link_id}"): "AlbumsFunction",
+    ("GET", "/public/{token}"): "PublicFunction",
+    ("GET", "/public/{token}/photos/{photo_id}/download"): "PublicFunction",
     ("GET", "/trash"): "TrashFunction",
     ("POST", "/trash/restore"): "TrashFunction",
     ("DELETE", "/trash/{photo_id}"): "TrashFunction",
     ("POST", "/trash/empty"): "TrashFunction",
     ("GET", "/sync"): "SyncFunction",
 }
-PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/openapi.json")}
+# Exactly these routes skip the JWT authorizer: health, the contract, and public album links (whose
+# token is the credential). Every other route, the sharing ones included, keeps it.
+PUBLIC_ROUTES = {
+    ("GET", "/healthz"), ("GET", "/openapi.json"),
+    ("GET", "/public/{token}"), ("GET", "/public/{token}/photos/{photo_id}/download"),
+}
 
 EXPECTED_HANDLERS = {
     "RequestUploadFunction": "photosync.handlers.http.uploads.handler",
@@ -66,6 +80,7 @@ EXPECTED_HANDLERS = {
     "TrashFunction": "photosync.handlers.http.trash.handler",
     "SyncFunction": "photosync.handlers.http.sync.handler",
     "AccountFunction": "photosync.handlers.http.account.handler",
+    "PublicFunction": "photosync.handlers.http.public.handler",
     "FinalizeFunction": "photosync.handlers.finalize.handler",
     "CleanupFunction": "photosync.handlers.cleanup.handler",
     "PostConfirmationFunction": "photosync.handlers.post_confirmation.handler",
@@ -98,6 +113,8 @@ EXPECTED_S3_GRANTS = {
     | {("s3:ListBucket", BUCKET)},
     "SyncFunction": grants(("s3:GetObject",), RENDITION_PREFIXES),
     "AlbumsFunction": set(),
+    # A public link's page signs thumbnails and previews, and downloads when the link allows them.
+    "PublicFunction": grants(("s3:GetObject",), OBJECT_PREFIXES),
     "AccountFunction": set(),
     "PostConfirmationFunction": set(),
     "MigrateFunction": set(),
@@ -173,15 +190,6 @@ NOT_YET_SERVED = {
     ("POST", "/uploads/{}/parts"): "issue 13 (multipart uploads)",
     ("GET", "/uploads/{}/parts"): "issue 13 (multipart uploads)",
     ("POST", "/uploads/{}/complete"): "issue 13 (multipart uploads)",
-    ("POST", "/albums/{}/members"): "issue 14 (sharing)",
-    ("GET", "/albums/{}/members"): "issue 14 (sharing)",
-    ("PATCH", "/albums/{}/members/{}"): "issue 14 (sharing)",
-    ("DELETE", "/albums/{}/members/{}"): "issue 14 (sharing)",
-    ("POST", "/albums/{}/links"): "issue 14 (sharing)",
-    ("GET", "/albums/{}/links"): "issue 14 (sharing)",
-    ("DELETE", "/albums/{}/links/{}"): "issue 14 (sharing)",
-    ("GET", "/public/{}"): "issue 14 (sharing)",
-    ("GET", "/public/{}/photos/{}/download"): "issue 14 (sharing)",
 }
 
 
