@@ -45,6 +45,9 @@ class Settings:
     store: str  # "local" or "s3"
     data_dir: Path | None
     public_url: str | None  # base URL of the local server, for the local store's signed URLs
+    # Where the web client is, for the addresses of public links (`{web_url}/s/{token}`); locally
+    # the server itself serves it.
+    web_url: str | None
     s3_bucket: str | None
     s3_endpoint_url: str | None
     aws_region: str | None
@@ -100,6 +103,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         store=store,
         data_dir=Path(data_dir) if data_dir else None,
         public_url=(env.get("PHOTOSYNC_PUBLIC_URL") or "").rstrip("/") or None,
+        web_url=(env.get("PHOTOSYNC_WEB_URL") or env.get("PHOTOSYNC_PUBLIC_URL") or "").rstrip("/") or None,
         s3_bucket=env.get("PHOTOSYNC_S3_BUCKET") or None,
         s3_endpoint_url=env.get("PHOTOSYNC_S3_ENDPOINT_URL") or None,
         aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,

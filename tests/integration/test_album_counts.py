@@ -46,7 +46,7 @@ def cover_path(view: albums.AlbumView) -> str | None:
 
 
 def thumbnail_path(uow, store, owner, photo_id) -> str:
-    view = photos.get_photo(uow, store, owner_id=owner, photo_id=photo_id, url_ttl_seconds=60)
+    view = photos.get_photo(uow, store, caller=owner, photo_id=photo_id, url_ttl_seconds=60)
     return urlsplit(view.thumbnail_url).path
 
 
@@ -60,14 +60,14 @@ def test_album_pages_follow_the_timeline_and_the_count_and_cover_follow_the_tras
     [empty] = albums.album_views(store, [album], 60)
     assert (album.photo_count, empty.cover_thumbnail_url) == (0, None)
 
-    albums.add_photos(uow, owner_id=owner, album_id=album.id, photo_ids=[old, *tied])
-    albums.add_photos(uow, owner_id=owner, album_id=album.id, photo_ids=[undated])
+    albums.add_photos(uow, caller=owner, album_id=album.id, photo_ids=[old, *tied])
+    albums.add_photos(uow, caller=owner, album_id=album.id, photo_ids=[undated])
     pages = walk(uow, store, owner, limit=2, album_id=album.id)
     assert [p for page in pages for p in page] == [undated, *sorted(tied, reverse=True), old]
     assert [len(page) for page in pages] == [2, 2, 1]
 
     def shown() -> tuple[int, str | None]:
-        [view] = albums.album_views(store, albums.list_albums(uow, owner_id=owner), 60)
+        [view] = albums.album_views(store, albums.list_albums(uow, caller=owner), 60)
         return view.album.photo_count, cover_path(view)
 
     assert shown() == (5, thumbnail_path(uow, store, owner, undated))
@@ -79,9 +79,9 @@ def test_album_pages_follow_the_timeline_and_the_count_and_cover_follow_the_tras
 
     trash.restore(uow, owner_id=owner, photo_ids=[undated])
     assert shown() == (5, thumbnail_path(uow, store, owner, undated))
-    albums.remove_photo(uow, owner_id=owner, album_id=album.id, photo_id=undated)
+    albums.remove_photo(uow, caller=owner, album_id=album.id, photo_id=undated)
     trash.move_to_trash(uow, owner_id=owner, photo_id=old)
-    albums.remove_photo(uow, owner_id=owner, album_id=album.id, photo_id=old)  # hidden: count unchanged
+    albums.remove_photo(uow, caller=owner, album_id=album.id, photo_id=old)  # hidden: count unchanged
     assert shown() == (3, thumbnail_path(uow, store, owner, newest_tied))
 
     for photo_id in tied:
@@ -98,10 +98,10 @@ def test_a_trashed_photo_cannot_join_an_album_and_an_unknown_album_has_no_page(u
     album = albums.create_album(uow, owner_id=owner, name="Strict")
     trash.move_to_trash(uow, owner_id=owner, photo_id=photo_id)
     with pytest.raises(NotFound):
-        albums.add_photos(uow, owner_id=owner, album_id=album.id, photo_ids=[photo_id])
+        albums.add_photos(uow, caller=owner, album_id=album.id, photo_ids=[photo_id])
     with pytest.raises(NotFound):
-        photos.list_photos(uow, store, owner_id=new_user(uow), limit=10, cursor=None, album_id=album.id, url_ttl_seconds=60)
-    assert albums.get_album(uow, owner_id=owner, album_id=album.id).photo_count == 0
+        photos.list_photos(uow, store, caller=new_user(uow), limit=10, cursor=None, album_id=album.id, url_ttl_seconds=60)
+    assert albums.get_album(uow, caller=owner, album_id=album.id).photo_count == 0
 
 
 def test_counts_and_order_stay_exact_under_concurrent_add_remove_trash_and_restore(uow, store, database_url):
@@ -127,10 +127,10 @@ def test_counts_and_order_stay_exact_under_concurrent_add_remove_trash_and_resto
                     action = rng.choice(("add", "add", "remove", "trash", "restore"))
                     try:
                         if action == "add":
-                            albums.add_photos(mine, owner_id=owner, album_id=album_id,
+                            albums.add_photos(mine, caller=owner, album_id=album_id,
                                               photo_ids=rng.sample(library, rng.randint(1, 4)))
                         elif action == "remove":
-                            albums.remove_photo(mine, owner_id=owner, album_id=album_id, photo_id=photo_id)
+                            albums.remove_photo(mine, caller=owner, album_id=album_id, photo_id=photo_id)
                         elif action == "trash":
                             trash.move_to_trash(mine, owner_id=owner, photo_id=photo_id)
                         else:
@@ -148,7 +148,7 @@ def test_counts_and_order_stay_exact_under_concurrent_add_remove_trash_and_resto
     assert failures == []
 
     assert_album_invariants(uow.conn)
-    listed = {v.album.id: v for v in albums.album_views(store, albums.list_albums(uow, owner_id=owner), 60)}
+    listed = {v.album.id: v for v in albums.album_views(store, albums.list_albums(uow, caller=owner), 60)}
     assert sum(listed[a].album.photo_count for a in album_ids) > 0  # the walk left something to check
     for album_id in album_ids:
         expected = album_order_by_recount(uow.conn, album_id)

@@ -70,7 +70,7 @@ def test_each_rendition_is_stored_and_served_with_its_own_type(uow, store, data,
     assert stored_rendition(store, photo.thumbnail_key) == ("image/webp", "WEBP", (320, 240))
     assert stored_rendition(store, photo.preview_key) == (preview_type, preview_format, (800, 600))
 
-    view = photos.get_photo(uow, store, owner_id=owner, photo_id=photo.id, url_ttl_seconds=900)
+    view = photos.get_photo(uow, store, caller=owner, photo_id=photo.id, url_ttl_seconds=900)
 
     for url, key in ((view.thumbnail_url, photo.thumbnail_key), (view.preview_url, photo.preview_key)):
         # The signed link declares the type the browser is sent (the local store serves it).

@@ -38,6 +38,7 @@ SERVICE_TOKEN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:photosync-MigrateFu
 LOGICAL_ID = "DatabaseMigrations"
 APP_TABLES = {
     "users", "pending_uploads", "photos", "albums", "album_photos", "object_deletions", "deleted_content", "changes",
+    "album_members", "album_links",
 }
 # Long enough for any answer on this machine; a missing answer fails the test instead of hanging it.
 ANSWER_WAIT_SECONDS = 60
@@ -364,11 +365,11 @@ def test_a_database_on_the_first_schema_upgrades_in_place_and_keeps_every_row(fr
 
         # The upgraded database serves the new features.
         uow = UnitOfWork(conn)
-        timeline = uow.photos.page(owner_id=owner, limit=10, after=None, album_id=None)
+        timeline = uow.photos.page(owner_id=owner, limit=10, after=None)
         assert [p.id for p in timeline] == [photos[0], photos[2], photos[1]]  # no taken_at: uploaded now
-        assert uow.albums.get(album, owner_id=owner).photo_count == 1
+        assert uow.albums.get(album, caller=owner).photo_count == 1
         trash.move_to_trash(uow, owner_id=owner, photo_id=photos[1])
-        assert uow.albums.get(album, owner_id=owner).photo_count == 0
+        assert uow.albums.get(album, caller=owner).photo_count == 0
         assert uow.users.get(owner).storage_trash == 200
         assert conn.execute("SELECT seq, kind FROM changes ORDER BY seq").fetchall() == [
             {"seq": 1, "kind": "photo"}, {"seq": 2, "kind": "album"},
@@ -404,9 +405,9 @@ def test_upgrading_from_the_third_schema_backfills_album_order_counts_and_hidden
         apply_migrations(conn)
 
         uow = UnitOfWork(conn)
-        assert [uow.albums.get(a, owner_id=owner).photo_count for a in albums_made] == [3, 0]
-        page = uow.photos.page(owner_id=owner, limit=10, after=None, album_id=albums_made[0])
+        assert [uow.albums.get(a, caller=owner).photo_count for a in albums_made] == [3, 0]
+        page = uow.photos.album_page(albums_made[0], caller=owner, limit=10, after=None)
         assert [p.id for p in page] == [photos[2], photos[1], photos[0]]  # newest taken first, trashed hidden
         trash.restore(uow, owner_id=owner, photo_ids=[photos[3]])
-        assert uow.albums.get(albums_made[0], owner_id=owner).photo_count == 4
-        assert uow.photos.page(owner_id=owner, limit=1, after=None, album_id=albums_made[0])[0].id == photos[3]
+        assert uow.albums.get(albums_made[0], caller=owner).photo_count == 4
+        assert uow.photos.album_page(albums_made[0], caller=owner, limit=1, after=None)[0].id == photos[3]

@@ -93,12 +93,41 @@ class PhotoMetadata:
 
 @dataclass(frozen=True)
 class Album:
+    """An album as one caller sees it: `role` is theirs ("owner", "contributor" or "viewer")."""
+
     id: uuid.UUID
     owner_id: uuid.UUID
+    owner_email: str
     name: str
     created_at: datetime
     photo_count: int  # photos outside the trash
     cover_thumbnail_key: str | None  # the thumbnail of its newest photo outside the trash, once made
+    role: str
+
+
+@dataclass(frozen=True)
+class Member:
+    """Someone an album is shared with; `user_id` is None until that email has an account."""
+
+    id: uuid.UUID
+    album_id: uuid.UUID
+    email: str
+    role: str  # "viewer" or "contributor"
+    user_id: uuid.UUID | None
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class Link:
+    """A public link to an album: whoever holds the token sees the album's page."""
+
+    id: uuid.UUID
+    album_id: uuid.UUID
+    token: str
+    password_hash: str | None
+    allow_download: bool
+    expires_at: datetime | None
+    created_at: datetime
 
 
 @dataclass(frozen=True)
