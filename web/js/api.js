@@ -139,5 +139,15 @@ export function createApi({ baseUrl, getToken, renewToken = async () => null, on
     deleteForever: (id) => request("DELETE", `/trash/${encodeURIComponent(id)}`),
     emptyTrash: () => request("POST", "/trash/empty"),
     sync: ({ cursor, limit, signal } = {}) => request("GET", "/sync", { query: { cursor, limit }, signal }),
+    // Sharing (owner only, except listing members and a member removing themselves).
+    listMembers: (id) => request("GET", `/albums/${encodeURIComponent(id)}/members`),
+    addMember: (id, email, role) => request("POST", `/albums/${encodeURIComponent(id)}/members`, { json: { email, role } }),
+    changeMemberRole: (id, memberId, role) =>
+      request("PATCH", `/albums/${encodeURIComponent(id)}/members/${encodeURIComponent(memberId)}`, { json: { role } }),
+    removeMember: (id, memberId) =>
+      request("DELETE", `/albums/${encodeURIComponent(id)}/members/${encodeURIComponent(memberId)}`),
+    listLinks: (id) => request("GET", `/albums/${encodeURIComponent(id)}/links`),
+    createLink: (id, options) => request("POST", `/albums/${encodeURIComponent(id)}/links`, { json: options }),
+    deleteLink: (id, linkId) => request("DELETE", `/albums/${encodeURIComponent(id)}/links/${encodeURIComponent(linkId)}`),
   };
 }

@@ -153,7 +153,11 @@ def create_local_app(
             content_security_policy=mobile_web_content_security_policy(store_origin),
         )
         routes.append(Mount("/app", app=mobile_app, name="mobile-web"))
-    if web_dir is not None:
-        routes.append(Mount("/", app=StaticFiles(directory=web_dir, html=True), name="web"))
     policy = web_content_security_policy(store_origin)
+    if web_dir is not None:
+        # A public link's page, /s/{token}: the web client's index.html, whose relative script,
+        # style and config URLs resolve below /s/ to the web client's own files.
+        public_page = _SinglePageApp(directory=web_dir, html=True, content_security_policy=policy)
+        routes.append(Mount("/s", app=public_page, name="web-public-links"))
+        routes.append(Mount("/", app=StaticFiles(directory=web_dir, html=True), name="web"))
     return Starlette(routes=routes, middleware=[Middleware(_SecurityHeaders, content_security_policy=policy)])
