@@ -8,6 +8,11 @@ by the server, so an interrupted run never leaves duplicates.
 Content the user threw away is not brought back behind their back: photos in the server's trash and
 photos deleted for good are skipped (and counted in the report), unless `include_deleted` asks for
 them: then trashed ones are restored and deleted ones uploaded again.
+
+A folder of small files is bound by round trips unless they overlap, so the work is pipelined: files
+are hashed by a few threads while each 1000 new hashes are looked up; uploads are granted 100 per
+`POST /uploads/batch` while `jobs` workers send the files of the batch before; and finalization is
+confirmed with one lookup per 1000 sent uploads instead of a status poll per file.
 """
 
 from __future__ import annotations
@@ -122,7 +127,7 @@ def backup(
             report.restored.extend(file.path for _, file in to_restore.values())
 
     observer.start_phase("Uploading", len(to_upload), sum(file.size for _, file in to_upload))
-    _upload_all(client, to_upload, jobs, observer, report)
+    _UploadPipeline(client, jobs, observer, report).run(to_upload)
     return report
 
 
@@ -386,12 +391,3 @@ class _UploadPipeline:
             self.progress.notify_all()
         return len(outcomes)
 
-
-def _upload_all(
-    client: PhotoSyncClient,
-    to_upload: list[tuple[str, LocalFile]],
-    jobs: int,
-    observer: BackupObserver,
-    report: BackupReport,
-) -> None:
-    _UploadPipeline(client, jobs, observer, report).run(to_upload)
