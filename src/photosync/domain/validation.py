@@ -138,7 +138,7 @@ def parse_upload_request(data: dict[str, Any], *, max_upload_bytes: int) -> Uplo
         raise FileTooLarge(
             f"the file is {size} bytes; one PUT takes at most {MAX_SINGLE_UPLOAD_BYTES} bytes: "
             'ask for a multipart upload ("multipart": true)',
-            max_upload_bytes=max_upload_bytes,
+            max_upload_bytes=MAX_SINGLE_UPLOAD_BYTES,  # the largest this request, without parts, takes
         )
     return UploadRequest(filename=filename, content_type=canonical_type, size=size, sha256=sha256, multipart=multipart)
 

@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import shutil
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -46,6 +47,9 @@ COMPLETE_TIMEOUT_SECONDS = 900
 _MULTIPART_ID = re.compile(r"[0-9a-f]{32}")
 _PART_FILE = re.compile(r"(\d{5})\.([0-9a-f]{64})")
 _ASSEMBLING = ".assembling"
+# One assembly at a time: a complete retried while the first still copies (its answer late) must
+# wait for it, then find the object made, rather than race it for the parts.
+_ASSEMBLY_LOCK = threading.Lock()
 
 
 class ObjectExists(Exception):
@@ -296,6 +300,10 @@ class LocalDiskStore:
     def assemble(self, key: str, multipart_id: str, parts: list[tuple[int, str]]) -> None:
         """Concatenate the parts named (number, etag) into the object at `key`, durably, then drop
         them. Raises PartsRefused when they are not every stored part in order, NoSuchMultipartUpload."""
+        with _ASSEMBLY_LOCK:
+            self._assemble(key, multipart_id, parts)
+
+    def _assemble(self, key: str, multipart_id: str, parts: list[tuple[int, str]]) -> None:
         stored = {part.number: part for part in self.list_parts(key, multipart_id)}
         expected = list(range(1, len(stored) + 1))
         if [number for number, _ in parts] != expected or sorted(stored) != expected:
