@@ -138,5 +138,9 @@ export function createApi({ baseUrl, getToken, renewToken = async () => null, on
     deleteForever: (id) => request("DELETE", `/trash/${encodeURIComponent(id)}`),
     emptyTrash: () => request("POST", "/trash/empty"),
     sync: ({ cursor, limit, signal } = {}) => request("GET", "/sync", { query: { cursor, limit }, signal }),
+    partUrls: (uploadId, parts) => request("POST", `/uploads/${encodeURIComponent(uploadId)}/parts`, { json: { parts } }),
+    storedParts: (uploadId) => request("GET", `/uploads/${encodeURIComponent(uploadId)}/parts`),
+    completeUpload: (uploadId, parts) =>
+      request("POST", `/uploads/${encodeURIComponent(uploadId)}/complete`, { json: { parts } }),
   };
 }

@@ -1,11 +1,13 @@
-// Backing up files: hash in the browser (streaming SHA-256, hashing.js), ask for an upload grant, PUT the bytes with
-// exactly the granted headers (XMLHttpRequest, for upload progress), then wait for the server to
-// finalize. A few files at a time; the rest wait their turn while the user keeps browsing.
+// Backing up files: hash in the browser (a streaming SHA-256, hashing.js), ask for an upload grant,
+// PUT the bytes with exactly the granted headers (XMLHttpRequest, for upload progress; big files in
+// parts, multipart.js), then wait for the server to finalize. A few files at a time; the rest wait
+// their turn while the user keeps browsing.
 
 import { ApiError } from "./api.js";
 import { $, h } from "./dom.js";
 import { formatBytes } from "./format.js";
 import { sha256Hex } from "./hashing.js";
+import { sendInParts, wantsMultipart } from "./multipart.js";
 import { StorageMeter } from "./storage.js";
 
 const CONCURRENCY = 3;
@@ -158,6 +160,7 @@ export class UploadManager {
       content_type: contentTypeOf(file),
       size: file.size,
       sha256,
+      ...(wantsMultipart(file) && { multipart: true }),
     });
     if (grant.status === "duplicate") {
       this.set(job, "duplicate");
@@ -165,11 +168,20 @@ export class UploadManager {
     }
 
     this.set(job, "uploading");
-    await this.put(grant, file, (loaded) => {
+    const onProgress = (loaded) => {
       job.loaded = loaded;
       this.render(job);
       this.renderSummary();
-    });
+    };
+    if (grant.method === "MULTIPART") {
+      await sendInParts({
+        api: this.api, grant, file, onProgress,
+        putPart: (partUrl, blob, onLoaded) => this.put(partUrl, blob, onLoaded),
+        isCancelled: () => this.cancelled,
+      });
+    } else {
+      await this.put(grant, file, onProgress);
+    }
     job.loaded = file.size;
 
     this.set(job, "processing");
