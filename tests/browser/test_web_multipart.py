@@ -80,3 +80,43 @@ def test_a_big_video_goes_up_in_parts_with_progress_and_a_broken_part_is_sent_ag
     downloaded = httpx.get(link, timeout=60).content
     assert hashlib.sha256(downloaded).hexdigest() == hashlib.sha256(data).hexdigest()
     assert api.me()["storage_used"] == VIDEO_BYTES
+
+
+def test_an_interrupted_big_upload_resumes_after_a_reload_with_only_the_missing_parts(
+    open_page, server, api: ApiClient, email, tmp_path
+):
+    data = big_video(VIDEO_BYTES - 3 * MiB)
+    path = tmp_path / "concert.mp4"
+    path.write_bytes(data)
+    page, problems = open_page(server)
+    problems.expected.append(re.compile("ERR_CONNECTION_RESET"))
+    sign_in(page, email)
+    first_run: list[int] = []
+
+    def connection_lost_after_part_4(route):
+        number = int(re.search(r"[?&]part=(\d+)", route.request.url).group(1))
+        first_run.append(number)
+        if number <= 4:
+            route.continue_()
+        else:
+            route.abort("connectionreset")
+
+    page.route(re.compile(r".*/_store/parts/.*"), connection_lost_after_part_4)
+    page.locator("#file-input").set_input_files(path)
+    expect(page.locator(".upload-item", has_text="concert.mp4")).to_have_attribute("data-status", "failed", timeout=180_000)
+    assert {1, 2, 3, 4} <= set(first_run)
+    page.unroute(re.compile(r".*/_store/parts/.*"))
+
+    page.reload()
+    expect(page.locator("#app")).to_be_visible()
+    second_run: list[int] = []
+    page.on("request", lambda request: second_run.append(int(re.search(r"[?&]part=(\d+)", request.url).group(1)))
+            if "/_store/parts/" in request.url else None)
+    page.locator("#file-input").set_input_files(path)
+
+    expect(page.locator(".upload-item", has_text="concert.mp4")).to_have_attribute("data-status", "done", timeout=180_000)
+    assert sorted(second_run) == list(range(5, 11)), second_run  # parts 1-4 were not sent again
+    [photo_id] = api.all_photo_ids()
+    link = api.http.get(f"/photos/{photo_id}/download").json()["url"]
+    assert hashlib.sha256(httpx.get(link, timeout=60).content).hexdigest() == hashlib.sha256(data).hexdigest()
+    assert api.me()["storage_used"] == len(data) and api.me()["storage_pending"] == 0

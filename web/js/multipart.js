@@ -4,6 +4,8 @@
 // sits in memory. A part whose transfer fails is sent again on a fresh URL; parts the server already
 // holds are skipped. Once every part is stored, `complete` names them with the ETags the server
 // lists, and finalize checks the whole file as for a single upload.
+// An unfinished upload's grant is kept in localStorage by the file's SHA-256: the same file added
+// again (after a failure, a reload, a lost connection) goes on with the parts that are missing.
 
 import { sha256Hex } from "./hashing.js";
 
@@ -11,6 +13,7 @@ import { sha256Hex } from "./hashing.js";
 export const MULTIPART_THRESHOLD = 64 * 1024 * 1024;
 const PARALLEL_PARTS = 3;
 const ATTEMPTS_PER_PART = 3;
+const UNFINISHED_KEY = "photosync.unfinishedUploads";
 
 export function wantsMultipart(file) {
   return file.size >= MULTIPART_THRESHOLD;
@@ -72,6 +75,38 @@ export async function sendInParts({ api, grant, file, putPart, onProgress, isCan
     parts.push({ number, etag: part.etag });
   }
   await api.completeUpload(uploadId, parts);
+}
+
+/** The grant of an unfinished multipart upload of this content the server still holds, or null. */
+export async function unfinishedGrant(api, sha256) {
+  const grant = unfinished()[sha256];
+  if (!grant) return null;
+  const state = await api.uploadStatus(grant.upload_id).catch(() => null); // another account: 404
+  if (state?.status === "pending") return grant;
+  forgetUnfinished(sha256);
+  return null;
+}
+
+export function rememberUnfinished(sha256, grant) {
+  const { upload_id, part_size, part_count, method } = grant;
+  saveUnfinished({ ...unfinished(), [sha256]: { upload_id, part_size, part_count, method } });
+}
+
+export function forgetUnfinished(sha256) {
+  const { [sha256]: _, ...rest } = unfinished();
+  saveUnfinished(rest);
+}
+
+function unfinished() {
+  try {
+    return JSON.parse(localStorage.getItem(UNFINISHED_KEY) || "{}");
+  } catch {
+    return {};
+  }
+}
+
+function saveUnfinished(grants) {
+  localStorage.setItem(UNFINISHED_KEY, JSON.stringify(grants));
 }
 
 async function storedParts(api, uploadId) {

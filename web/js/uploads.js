@@ -7,7 +7,7 @@ import { ApiError } from "./api.js";
 import { $, h } from "./dom.js";
 import { formatBytes } from "./format.js";
 import { sha256Hex } from "./hashing.js";
-import { sendInParts, wantsMultipart } from "./multipart.js";
+import { forgetUnfinished, rememberUnfinished, sendInParts, unfinishedGrant, wantsMultipart } from "./multipart.js";
 import { StorageMeter } from "./storage.js";
 
 const CONCURRENCY = 3;
@@ -155,7 +155,7 @@ export class UploadManager {
     });
 
     this.set(job, "requesting");
-    const grant = await this.api.requestUpload({
+    const grant = (wantsMultipart(file) && await unfinishedGrant(this.api, sha256)) || await this.api.requestUpload({
       filename: file.name,
       content_type: contentTypeOf(file),
       size: file.size,
@@ -174,11 +174,13 @@ export class UploadManager {
       this.renderSummary();
     };
     if (grant.method === "MULTIPART") {
+      rememberUnfinished(sha256, grant);
       await sendInParts({
         api: this.api, grant, file, onProgress,
         putPart: (partUrl, blob, onLoaded) => this.put(partUrl, blob, onLoaded),
         isCancelled: () => this.cancelled,
       });
+      forgetUnfinished(sha256);
     } else {
       await this.put(grant, file, onProgress);
     }
