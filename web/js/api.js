@@ -149,5 +149,9 @@ export function createApi({ baseUrl, getToken, renewToken = async () => null, on
     listLinks: (id) => request("GET", `/albums/${encodeURIComponent(id)}/links`),
     createLink: (id, options) => request("POST", `/albums/${encodeURIComponent(id)}/links`, { json: options }),
     deleteLink: (id, linkId) => request("DELETE", `/albums/${encodeURIComponent(id)}/links/${encodeURIComponent(linkId)}`),
+    partUrls: (uploadId, parts) => request("POST", `/uploads/${encodeURIComponent(uploadId)}/parts`, { json: { parts } }),
+    storedParts: (uploadId) => request("GET", `/uploads/${encodeURIComponent(uploadId)}/parts`),
+    completeUpload: (uploadId, parts) =>
+      request("POST", `/uploads/${encodeURIComponent(uploadId)}/complete`, { json: { parts } }),
   };
 }

@@ -1,13 +1,14 @@
 // Backing up files: hash in the browser (streaming SHA-256, hashing.js), ask for upload grants up to
 // 100 files at a time (POST /uploads/batch), PUT the bytes with exactly the granted headers
-// (XMLHttpRequest, for upload progress), then confirm that the server finalized them (one lookup for
-// many uploads). The stages overlap: files are hashed and granted while earlier ones are sent, as the
-// user keeps browsing.
+// (XMLHttpRequest, for upload progress; big files in resumable parts, multipart.js), then confirm
+// that the server finalized them (one lookup for many uploads). The stages overlap: files are hashed
+// and granted while earlier ones are sent, as the user keeps browsing.
 
 import { ApiError } from "./api.js";
 import { $, h } from "./dom.js";
 import { formatBytes } from "./format.js";
 import { sha256Hex } from "./hashing.js";
+import { forgetUnfinished, rememberUnfinished, sendInParts, unfinishedGrant, wantsMultipart } from "./multipart.js";
 import { StorageMeter } from "./storage.js";
 
 const CONCURRENCY = 3; // files sent at once
@@ -197,8 +198,11 @@ export class UploadManager {
         this.render(job);
       },
     });
-    job.stage = "hashed";
     this.set(job, "requesting");
+    // A big file sent in part before (a failure, a reload) goes on with the upload it began.
+    const unfinished = wantsMultipart(file) && await unfinishedGrant(this.api, job.sha256);
+    if (unfinished) job.grant = unfinished;
+    job.stage = unfinished ? "granted" : "hashed";
   }
 
   /** The hashed files, in order, up to the API's 100 per batch and a size whose URLs are used long before they expire. */
@@ -221,6 +225,7 @@ export class UploadManager {
       content_type: contentTypeOf(job.file),
       size: job.file.size,
       sha256: job.sha256,
+      ...(wantsMultipart(job.file) && { multipart: true }),
     })));
     batch.forEach((job, index) => {
       const result = results[index];
@@ -247,12 +252,24 @@ export class UploadManager {
 
   async send(job) {
     this.set(job, "uploading");
-    await this.put(job.grant, job.file, (loaded) => {
+    const onProgress = (loaded) => {
       job.loaded = loaded;
       this.render(job);
       this.renderSummary();
-    });
-    job.loaded = job.file.size;
+    };
+    const { grant, file } = job;
+    if (grant.method === "MULTIPART") {
+      rememberUnfinished(job.sha256, grant);
+      await sendInParts({
+        api: this.api, grant, file, onProgress,
+        putPart: (partUrl, blob, onLoaded) => this.put(partUrl, blob, onLoaded),
+        isCancelled: () => this.cancelled,
+      });
+      forgetUnfinished(job.sha256);
+    } else {
+      await this.put(grant, file, onProgress);
+    }
+    job.loaded = file.size;
     job.stage = "sent";
     job.sentAt = Date.now();
     job.statusCheckedAt = job.sentAt;

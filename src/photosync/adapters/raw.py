@@ -62,8 +62,7 @@ def embedded_preview(data: bytes, content_type: str) -> tuple[Image.Image, bytes
     except rawpy.LibRawError:
         raise media.MediaError("The RAW file's embedded preview cannot be read.") from None
     if thumbnail.format == rawpy.ThumbFormat.BITMAP:
-        picture = Image.fromarray(thumbnail.data, "RGB")
-        icc_profile = None
+        picture, icc_profile = media.to_display_colours(Image.fromarray(thumbnail.data), None)
     else:
         picture, icc_profile = _decode_jpeg(thumbnail.data)
     # The camera stores its preview as the sensor saw it; the RAW's orientation turns both.
