@@ -676,9 +676,10 @@ class Members:
         """A first sign-in: the invitations waiting for this email become this user's memberships.
         Returns the albums that are now shared with them."""
         rows = self._conn.execute(
-            "UPDATE album_members SET user_id = %s WHERE user_id IS NULL AND email = lower(%s) "
+            # Lowercased as the invitation was (parse_email), not by the database's own rules.
+            "UPDATE album_members SET user_id = %s WHERE user_id IS NULL AND email = %s "
             "AND album_id NOT IN (SELECT id FROM albums WHERE owner_id = %s) RETURNING album_id",
-            (user_id, email, user_id),
+            (user_id, email.strip().lower(), user_id),
         ).fetchall()
         return [row["album_id"] for row in rows]
 
