@@ -750,9 +750,10 @@ class Members:
         """A first sign-in: the invitations waiting for this email become this user's memberships.
         Returns the albums that are now shared with them."""
         rows = self._conn.execute(
-            "UPDATE album_members SET user_id = %s WHERE user_id IS NULL AND email = lower(%s) "
+            # Lowercased as the invitation was (parse_email), not by the database's own rules.
+            "UPDATE album_members SET user_id = %s WHERE user_id IS NULL AND email = %s "
             "AND album_id NOT IN (SELECT id FROM albums WHERE owner_id = %s) RETURNING album_id",
-            (user_id, email, user_id),
+            (user_id, email.strip().lower(), user_id),
         ).fetchall()
         return [row["album_id"] for row in rows]
 
@@ -797,13 +798,14 @@ class Links:
         """Count a password attempt against the link, if it has attempts left in its window (which
         starts at the first counted attempt); False when the limit is reached. One statement, so
         concurrent attempts cannot all pass the same count."""
+        # The window test reads the row being updated (no sub-select): under concurrent attempts
+        # PostgreSQL re-evaluates it on the row version the previous attempt committed.
+        window_over = "(failures_since IS NULL OR failures_since <= now() - make_interval(secs => %(window)s))"
         row = self._conn.execute(
             "UPDATE album_links SET "
-            "failed_attempts = CASE WHEN window_over THEN 1 ELSE failed_attempts + 1 END, "
-            "failures_since = CASE WHEN window_over THEN now() ELSE failures_since END "
-            "FROM (SELECT failures_since IS NULL OR failures_since <= now() - make_interval(secs => %(window)s) "
-            "      AS window_over FROM album_links WHERE id = %(id)s) w "
-            "WHERE id = %(id)s AND (window_over OR failed_attempts < %(limit)s) RETURNING id",
+            f"failed_attempts = CASE WHEN {window_over} THEN 1 ELSE failed_attempts + 1 END, "
+            f"failures_since = CASE WHEN {window_over} THEN now() ELSE failures_since END "
+            f"WHERE id = %(id)s AND ({window_over} OR failed_attempts < %(limit)s) RETURNING id",
             {"id": link_id, "limit": limit, "window": window_seconds},
         ).fetchone()
         return row is not None
