@@ -77,7 +77,8 @@ class Album:
     owner_email: str
     name: str
     created_at: datetime
-    photo_count: int
+    photo_count: int  # photos outside the trash
+    cover_thumbnail_key: str | None  # the thumbnail of its newest photo outside the trash, once made
     role: str
 
 

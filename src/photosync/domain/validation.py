@@ -7,7 +7,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from photosync.domain.errors import FileTooLarge, InvalidRequest, UnsupportedMediaType
@@ -187,10 +187,10 @@ class LinkRequest:
 
 
 def parse_email(data: dict[str, Any]) -> str:
-    email = _required(data, "email", str, "a string").strip()
+    email = _required(data, "email", str, "a string").strip().lower()
     if len(email) > MAX_EMAIL_CHARS or not _EMAIL_PATTERN.fullmatch(email):
         raise InvalidRequest("'email' must be an email address", field="email")
-    return email.lower()
+    return email
 
 
 def parse_role(data: dict[str, Any]) -> str:
@@ -235,6 +235,7 @@ def parse_rfc3339(raw: str, field: str) -> datetime:
         digits = re.match(r"\d+", tail).group(0)  # type: ignore[union-attr]
         text = f"{head}.{digits[:6].ljust(6, '0')}{tail[len(digits):]}"
     try:
-        return datetime.fromisoformat(text)
-    except ValueError:
+        # In UTC, as it is stored and answered; a moment past year 9999 there is refused here.
+        return datetime.fromisoformat(text).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         raise InvalidRequest(f"'{field}' is not a valid time", field=field) from None

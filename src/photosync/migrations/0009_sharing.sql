@@ -2,11 +2,11 @@
 -- Forward-only and in place: new tables, and new columns that are nullable, so no table is rewritten.
 
 -- A member is invited by email; user_id is filled in when that email has (or gets) an account.
--- Emails are kept lowercased, so one address is one member whatever its spelling.
+-- Emails are kept lowercased (by the service), so one address is one member whatever its spelling.
 CREATE TABLE album_members (
     id       uuid PRIMARY KEY,
     album_id uuid NOT NULL REFERENCES albums (id) ON DELETE CASCADE,
-    email    text NOT NULL CHECK (email = lower(email) AND char_length(email) BETWEEN 3 AND 254),
+    email    text NOT NULL CHECK (char_length(email) BETWEEN 3 AND 254),
     user_id  uuid REFERENCES users (id) ON DELETE CASCADE,
     role     text NOT NULL CHECK (role IN ('viewer', 'contributor')),
     added_at timestamptz NOT NULL DEFAULT now(),

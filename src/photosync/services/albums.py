@@ -6,11 +6,24 @@ adds their own photos and removes those they added; a viewer nothing (403). A st
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
+from photosync.adapters.objectstore import ObjectStore
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain.errors import Forbidden, NotFound
 from photosync.domain.model import Album
 from photosync.services import changes
+from photosync.services.photos import rendition_url
+
+
+@dataclass(frozen=True)
+class AlbumView:
+    album: Album
+    cover_thumbnail_url: str | None
+
+
+def album_views(store: ObjectStore, albums: list[Album], url_ttl_seconds: int) -> list[AlbumView]:
+    return [AlbumView(a, rendition_url(store, a.cover_thumbnail_key, url_ttl_seconds)) for a in albums]
 
 
 def _role(uow: UnitOfWork, album_id: uuid.UUID, caller: uuid.UUID) -> str:

@@ -36,15 +36,18 @@ class Lookup:
     deleted: list[str]  # deleted permanently
 
 
-def _view(store: ObjectStore, photo: Photo, url_ttl_seconds: int) -> PhotoView:
-    def url(key: str | None) -> str | None:
-        if key is None:
-            return None
-        return store.presign_download(
-            key, expires_in=url_ttl_seconds, content_type=keys.rendition_content_type(key)
-        ).url
+def rendition_url(store: ObjectStore, key: str | None, url_ttl_seconds: int) -> str | None:
+    if key is None:
+        return None
+    return store.presign_download(key, expires_in=url_ttl_seconds, content_type=keys.rendition_content_type(key)).url
 
-    return PhotoView(photo, url(photo.thumbnail_key), url(photo.preview_key))
+
+def _view(store: ObjectStore, photo: Photo, url_ttl_seconds: int) -> PhotoView:
+    return PhotoView(
+        photo,
+        rendition_url(store, photo.thumbnail_key, url_ttl_seconds),
+        rendition_url(store, photo.preview_key, url_ttl_seconds),
+    )
 
 
 def photo_views(store: ObjectStore, photos: list[Photo], url_ttl_seconds: int) -> list[PhotoView]:

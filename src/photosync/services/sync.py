@@ -24,7 +24,8 @@ from datetime import datetime
 from photosync.adapters.objectstore import ObjectStore
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain.cursor import SNAPSHOT_PHASES, SyncPosition, decode_sync_cursor, encode_sync_cursor
-from photosync.domain.model import Album, ChangeRow
+from photosync.domain.model import ChangeRow
+from photosync.services.albums import AlbumView, album_views
 from photosync.services.photos import PhotoView, photo_views
 
 
@@ -40,7 +41,7 @@ class PhotoDelete:
 
 @dataclass(frozen=True)
 class AlbumUpsert:
-    album: Album
+    view: AlbumView
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ def _snapshot_step(
     elif position.phase == "albums":
         albums = uow.albums.snapshot_page(caller=owner_id, after=uuid.UUID(after[0]) if after else None, limit=room + 1)
         more, albums = len(albums) > room, albums[:room]
-        page = [AlbumUpsert(a) for a in albums]
+        page = [AlbumUpsert(v) for v in album_views(store, albums, url_ttl_seconds)]
         last = (str(albums[-1].id),) if albums else after
     else:
         pairs = uow.albums.memberships_page(
@@ -153,7 +154,7 @@ def _resolve(
     album_ids = [a for kind, _, a in entries if kind == "album"]
     pairs = [(a, p) for kind, p, a in entries if kind == "album_photo"]
     photos = {v.photo.id: v for v in photo_views(store, uow.photos.by_ids(photo_ids, owner_id=owner_id), url_ttl_seconds)} if photo_ids else {}
-    albums = {a.id: a for a in uow.albums.by_ids(album_ids, caller=owner_id)} if album_ids else {}
+    albums = {v.album.id: v for v in album_views(store, uow.albums.by_ids(album_ids, caller=owner_id), url_ttl_seconds)} if album_ids else {}
     members = uow.albums.existing_memberships(pairs, owner_id=owner_id) if pairs else set()
     changes: list[Change] = []
     for kind, photo_id, album_id in entries:

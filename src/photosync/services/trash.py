@@ -55,6 +55,7 @@ def move_to_trash(uow: UnitOfWork, *, owner_id: uuid.UUID, photo_id: uuid.UUID) 
     with uow.transaction():
         uow.users.lock(owner_id)
         if uow.photos.move_to_trash(photo_id, owner_id=owner_id):
+            uow.albums.set_hidden([photo_id], hidden=True)
             changes.photos_changed(uow, owner_id=owner_id, photo_ids=[photo_id], counted=True)
         elif not uow.photos.exists(photo_id, owner_id=owner_id):
             if uow.photos.visible(photo_id, caller=owner_id) is not None:
@@ -83,6 +84,7 @@ def restore(uow: UnitOfWork, *, owner_id: uuid.UUID, photo_ids: list[uuid.UUID])
         restored = uow.photos.restore(photo_ids, owner_id=owner_id)
         if len(restored) != len(photo_ids):
             raise NotFound("photo in the trash")  # the transaction rolls back the others
+        uow.albums.set_hidden(restored, hidden=False)
         changes.photos_changed(uow, owner_id=owner_id, photo_ids=restored, counted=True)
     return len(restored)
 

@@ -44,19 +44,19 @@ def _pending(row: dict | None) -> PendingUpload | None:
 # THE visibility rule (architecture.md, "Security rules"), kept here and nowhere else: every read of
 # albums and photos that is not the owner's own goes through these.
 #   - an album is visible to its owner and to its members (people it is shared with);
-#   - a photo is visible to its owner, and, while it is not in its owner's trash, to whoever sees an
-#     album holding it.
-# A public link's holder sees what an album shows (`_SHOWN_IN_ALBUMS`) of the link's one album.
-# Statements using them bind the caller's user id as %(caller)s.
+#   - a photo is visible to its owner, and to whoever sees an album that shows it; an album shows
+#     its memberships that are not hidden (a membership is hidden while its photo is in its owner's
+#     trash: hidden from every album, shared ones included, until restored).
+# A public link's holder sees what the link's one album shows. Statements using these bind the
+# caller's user id as %(caller)s; `ap` is the membership (album_photos) being shown.
 _VISIBLE_ALBUM_IDS = (
     "(SELECT id FROM albums WHERE owner_id = %(caller)s "
     "UNION ALL SELECT album_id FROM album_members WHERE user_id = %(caller)s)"
 )
-# A photo in its owner's trash is hidden from every album, shared ones included, until restored.
-_SHOWN_IN_ALBUMS = "p.trashed_at IS NULL"
+_SHOWN_IN_ALBUMS = "NOT ap.hidden"
 _PHOTO_VISIBLE = (
-    f"(p.owner_id = %(caller)s OR ({_SHOWN_IN_ALBUMS} AND EXISTS (SELECT 1 FROM album_photos vap "
-    f"WHERE vap.photo_id = p.id AND vap.album_id IN {_VISIBLE_ALBUM_IDS})))"
+    "(p.owner_id = %(caller)s OR EXISTS (SELECT 1 FROM album_photos ap WHERE ap.photo_id = p.id "
+    f"AND {_SHOWN_IN_ALBUMS} AND ap.album_id IN {_VISIBLE_ALBUM_IDS}))"
 )
 
 
@@ -276,46 +276,52 @@ class Photos:
     def page(self, *, owner_id: uuid.UUID, limit: int, after: TimelinePosition | None) -> list[Photo]:
         """The owner's timeline (their own photos outside the trash), newest first by (sort_at, id);
         `after` is the last photo of the previous page."""
-        return self._page("p.owner_id = %(owner)s", {"owner": owner_id}, limit=limit, after=after)
+        resume = "AND (sort_at, id) < (%(sort_at)s, %(id)s)" if after is not None else ""
+        rows = self._conn.execute(
+            f"SELECT {_PHOTO_COLUMNS} FROM photos WHERE owner_id = %(owner)s AND trashed_at IS NULL {resume} "
+            "ORDER BY sort_at DESC, id DESC LIMIT %(limit)s",
+            {"owner": owner_id, "limit": limit,
+             "sort_at": after.sort_at if after else None, "id": after.photo_id if after else None},
+        ).fetchall()
+        return [Photo(**row) for row in rows]
 
     def album_page(
         self, album_id: uuid.UUID, *, caller: uuid.UUID, limit: int, after: TimelinePosition | None
     ) -> list[Photo]:
         """The photos an album shows to `caller` (nothing if they may not see the album), whoever
         owns them, in timeline order."""
-        return self._page(
-            f"p.id IN (SELECT photo_id FROM album_photos WHERE album_id = %(album)s) AND %(album)s IN {_VISIBLE_ALBUM_IDS}",
+        return self._album_page(
+            f"ap.album_id = %(album)s AND %(album)s IN {_VISIBLE_ALBUM_IDS}",
             {"album": album_id, "caller": caller}, limit=limit, after=after,
         )
 
     def public_page(self, album_id: uuid.UUID, *, limit: int, after: TimelinePosition | None) -> list[Photo]:
-        """What a public link to the album shows: the album's photos that are shown in albums."""
-        return self._page(
-            "p.id IN (SELECT photo_id FROM album_photos WHERE album_id = %(album)s)", {"album": album_id},
-            limit=limit, after=after,
-        )
+        """What a public link to the album shows: the photos the album shows."""
+        return self._album_page("ap.album_id = %(album)s", {"album": album_id}, limit=limit, after=after)
 
     def shown_in_album(self, photo_id: uuid.UUID, *, album_id: uuid.UUID) -> Photo | None:
         """The photo if the album shows it (a public link's download)."""
+        columns = ", ".join(f"p.{c.strip()}" for c in _PHOTO_COLUMNS.split(","))
         return _photo(self._conn.execute(
-            f"SELECT {_PHOTO_COLUMNS} FROM photos p JOIN album_photos ap ON ap.photo_id = p.id "
+            f"SELECT {columns} FROM photos p JOIN album_photos ap ON ap.photo_id = p.id "
             f"WHERE p.id = %s AND ap.album_id = %s AND {_SHOWN_IN_ALBUMS}",
             (photo_id, album_id),
         ).fetchone())
 
-    def _page(
+    def _album_page(
         self, selection: str, params: dict[str, object], *, limit: int, after: TimelinePosition | None
     ) -> list[Photo]:
-        conditions = [selection, _SHOWN_IN_ALBUMS]
-        params = {**params, "limit": limit}
-        if after is not None:
-            conditions.append("(p.sort_at, p.id) < (%(sort_at)s, %(id)s)")
-            params.update(sort_at=after.sort_at, id=after.photo_id)
+        """One range of album_photos_timeline_idx (memberships carry their photo's sort_at and leave
+        that index while the photo is in the trash), then each photo by its key: the cost is the
+        page's, whatever the album's size."""
+        resume = "AND (ap.sort_at, ap.photo_id) < (%(sort_at)s, %(id)s)" if after is not None else ""
         columns = ", ".join(f"p.{c.strip()}" for c in _PHOTO_COLUMNS.split(","))
         rows = self._conn.execute(
-            f"SELECT {columns} FROM photos p WHERE {' AND '.join(conditions)} "
-            "ORDER BY p.sort_at DESC, p.id DESC LIMIT %(limit)s",
-            params,
+            f"SELECT {columns} FROM album_photos ap JOIN photos p ON p.id = ap.photo_id "
+            f"WHERE {selection} AND {_SHOWN_IN_ALBUMS} {resume} "
+            "ORDER BY ap.sort_at DESC, ap.photo_id DESC LIMIT %(limit)s",
+            {**params, "limit": limit,
+             "sort_at": after.sort_at if after else None, "id": after.photo_id if after else None},
         ).fetchall()
         return [Photo(**row) for row in rows]
 
@@ -430,15 +436,18 @@ class Albums:
     def __init__(self, conn: psycopg.Connection) -> None:
         self._conn = conn
 
-    # An album as `caller` sees it. Photos in the trash keep their memberships but are not counted
-    # or shown (for anyone: a trashed photo is hidden from every album, shared ones included).
+    # An album as `caller` sees it. photo_count is kept on the row; the cover is the first entry of
+    # the album's timeline index (its newest photo shown), so listing albums costs the same whatever
+    # their sizes.
     _SELECT = (
-        "SELECT a.id, a.owner_id, o.email AS owner_email, a.name, a.created_at, "
-        "(SELECT count(*) FROM album_photos ap JOIN photos p ON p.id = ap.photo_id "
-        f" WHERE ap.album_id = a.id AND {_SHOWN_IN_ALBUMS}) AS photo_count, "
+        "SELECT a.id, a.owner_id, o.email AS owner_email, a.name, a.created_at, a.photo_count, "
+        "cover.thumbnail_key AS cover_thumbnail_key, "
         "CASE WHEN a.owner_id = %(caller)s THEN 'owner' ELSE (SELECT m.role FROM album_members m "
         " WHERE m.album_id = a.id AND m.user_id = %(caller)s) END AS role "
-        f"FROM albums a JOIN users o ON o.id = a.owner_id WHERE a.id IN {_VISIBLE_ALBUM_IDS}"
+        "FROM albums a JOIN users o ON o.id = a.owner_id "
+        "LEFT JOIN LATERAL (SELECT p.thumbnail_key FROM album_photos ap JOIN photos p ON p.id = ap.photo_id "
+        f" WHERE ap.album_id = a.id AND {_SHOWN_IN_ALBUMS} ORDER BY ap.sort_at DESC, ap.photo_id DESC LIMIT 1) cover ON true "
+        f"WHERE a.id IN {_VISIBLE_ALBUM_IDS}"
     )
 
     def _select(self, condition: str, params: dict[str, object], order: str = "") -> list[Album]:
@@ -551,11 +560,16 @@ class Albums:
         return seen
 
     def add_photos(self, album_id: uuid.UUID, photo_ids: list[uuid.UUID], *, added_by: uuid.UUID) -> list[uuid.UUID]:
-        """Add the photos; returns those that were not in the album already."""
+        """Add the photos; returns those that were not in the album already. The album's count
+        changes in the same statement."""
         rows = self._conn.execute(
-            "INSERT INTO album_photos (album_id, photo_id, added_by) SELECT %s, unnest(%s::uuid[]), %s "
-            "ON CONFLICT DO NOTHING RETURNING photo_id",
-            (album_id, photo_ids, added_by),
+            "WITH added AS (INSERT INTO album_photos (album_id, photo_id, sort_at, hidden, added_by) "
+            " SELECT %(album)s, p.id, p.sort_at, p.trashed_at IS NOT NULL, %(by)s FROM photos p WHERE p.id = ANY(%(ids)s) "
+            " ON CONFLICT DO NOTHING RETURNING photo_id, hidden), "
+            "counted AS (UPDATE albums SET photo_count = photo_count + (SELECT count(*) FROM added WHERE NOT hidden) "
+            " WHERE id = %(album)s) "
+            "SELECT photo_id FROM added",
+            {"album": album_id, "ids": photo_ids, "by": added_by},
         ).fetchall()
         return [row["photo_id"] for row in rows]
 
@@ -570,16 +584,46 @@ class Albums:
 
     def remove_photo(self, album_id: uuid.UUID, photo_id: uuid.UUID) -> bool:
         row = self._conn.execute(
-            "DELETE FROM album_photos WHERE album_id = %s AND photo_id = %s RETURNING photo_id",
-            (album_id, photo_id),
+            "WITH removed AS (DELETE FROM album_photos WHERE album_id = %(album)s AND photo_id = %(photo)s "
+            " RETURNING photo_id, hidden), "
+            "counted AS (UPDATE albums SET photo_count = photo_count - 1 "
+            " WHERE id = %(album)s AND EXISTS (SELECT 1 FROM removed WHERE NOT hidden)) "
+            "SELECT photo_id FROM removed",
+            {"album": album_id, "photo": photo_id},
         ).fetchone()
         return row is not None
 
+    def set_hidden(self, photo_ids: list[uuid.UUID], *, hidden: bool) -> None:
+        """Hide these photos' memberships (they moved to the trash) or show them again (restored),
+        adjusting each album's count by the memberships that changed. Called in the transaction that
+        moves the photos, after it changed them."""
+        # The albums are locked in id order first: transactions of different users (a contributor's
+        # photos in someone else's album) touching several albums cannot deadlock on them.
+        albums = [row["id"] for row in self._conn.execute(
+            "SELECT id FROM albums WHERE id IN (SELECT album_id FROM album_photos WHERE photo_id = ANY(%s)) "
+            "ORDER BY id FOR NO KEY UPDATE",
+            (photo_ids,),
+        ).fetchall()]
+        if not albums:
+            return
+        self._conn.execute(
+            "WITH changed AS (UPDATE album_photos SET hidden = %(hidden)s "
+            " WHERE photo_id = ANY(%(ids)s) AND hidden <> %(hidden)s RETURNING album_id) "
+            "UPDATE albums a SET photo_count = a.photo_count + c.n * %(sign)s "
+            "FROM (SELECT album_id, count(*) AS n FROM changed GROUP BY album_id) c WHERE a.id = c.album_id",
+            {"hidden": hidden, "ids": photo_ids, "sign": -1 if hidden else 1},
+        )
+
     def remove_added_by(self, album_id: uuid.UUID, user_id: uuid.UUID) -> list[uuid.UUID]:
-        """Take out of the album every photo this user added (a member leaving takes theirs along)."""
+        """Take out of the album every photo this user added (a member leaving takes theirs along),
+        the album's count with them."""
         rows = self._conn.execute(
-            "DELETE FROM album_photos WHERE album_id = %s AND added_by = %s RETURNING photo_id",
-            (album_id, user_id),
+            "WITH removed AS (DELETE FROM album_photos WHERE album_id = %(album)s AND added_by = %(user)s "
+            " RETURNING photo_id, hidden), "
+            "counted AS (UPDATE albums SET photo_count = photo_count - (SELECT count(*) FROM removed WHERE NOT hidden) "
+            " WHERE id = %(album)s) "
+            "SELECT photo_id FROM removed",
+            {"album": album_id, "user": user_id},
         ).fetchall()
         return [row["photo_id"] for row in rows]
 
@@ -632,9 +676,10 @@ class Members:
         """A first sign-in: the invitations waiting for this email become this user's memberships.
         Returns the albums that are now shared with them."""
         rows = self._conn.execute(
-            "UPDATE album_members SET user_id = %s WHERE user_id IS NULL AND email = lower(%s) "
+            # Lowercased as the invitation was (parse_email), not by the database's own rules.
+            "UPDATE album_members SET user_id = %s WHERE user_id IS NULL AND email = %s "
             "AND album_id NOT IN (SELECT id FROM albums WHERE owner_id = %s) RETURNING album_id",
-            (user_id, email, user_id),
+            (user_id, email.strip().lower(), user_id),
         ).fetchall()
         return [row["album_id"] for row in rows]
 
@@ -679,13 +724,14 @@ class Links:
         """Count a password attempt against the link, if it has attempts left in its window (which
         starts at the first counted attempt); False when the limit is reached. One statement, so
         concurrent attempts cannot all pass the same count."""
+        # The window test reads the row being updated (no sub-select): under concurrent attempts
+        # PostgreSQL re-evaluates it on the row version the previous attempt committed.
+        window_over = "(failures_since IS NULL OR failures_since <= now() - make_interval(secs => %(window)s))"
         row = self._conn.execute(
             "UPDATE album_links SET "
-            "failed_attempts = CASE WHEN window_over THEN 1 ELSE failed_attempts + 1 END, "
-            "failures_since = CASE WHEN window_over THEN now() ELSE failures_since END "
-            "FROM (SELECT failures_since IS NULL OR failures_since <= now() - make_interval(secs => %(window)s) "
-            "      AS window_over FROM album_links WHERE id = %(id)s) w "
-            "WHERE id = %(id)s AND (window_over OR failed_attempts < %(limit)s) RETURNING id",
+            f"failed_attempts = CASE WHEN {window_over} THEN 1 ELSE failed_attempts + 1 END, "
+            f"failures_since = CASE WHEN {window_over} THEN now() ELSE failures_since END "
+            f"WHERE id = %(id)s AND ({window_over} OR failed_attempts < %(limit)s) RETURNING id",
             {"id": link_id, "limit": limit, "window": window_seconds},
         ).fetchone()
         return row is not None
@@ -700,8 +746,7 @@ class Links:
     def album(self, link: Link) -> tuple[str, int]:
         """(name, photo count) of the link's album, as its page shows them."""
         row = self._conn.execute(
-            "SELECT a.name, (SELECT count(*) FROM album_photos ap JOIN photos p ON p.id = ap.photo_id "
-            f"WHERE ap.album_id = a.id AND {_SHOWN_IN_ALBUMS}) AS photo_count FROM albums a WHERE a.id = %s",
+            "SELECT name, photo_count FROM albums WHERE id = %s",
             (link.album_id,),
         ).fetchone()
         return row["name"], row["photo_count"]

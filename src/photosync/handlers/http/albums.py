@@ -15,30 +15,37 @@ from photosync.handlers import environment
 from photosync.handlers.http.common import (
     album_json, caller_id, create_app, http_handler, json_body, json_response, link_json, member_json, path_uuid,
 )
+from photosync.domain.model import Album
 from photosync.services import albums, sharing
 
 router = Router()
 MAX_PHOTOS_PER_REQUEST = 1000
 
 
+def albums_json(items: list[Album]) -> list[dict]:
+    """Album objects, each with its cover's signed thumbnail URL."""
+    views = albums.album_views(environment.object_store(), items, environment.config().download_url_ttl_seconds)
+    return [album_json(v) for v in views]
+
+
 @router.post("/albums")
 def create_album() -> Response:
     caller = caller_id(router)
     album = albums.create_album(environment.unit_of_work(), owner_id=caller, name=parse_album_name(json_body(router)))
-    return json_response(201, album_json(album))
+    return json_response(201, albums_json([album])[0])
 
 
 @router.get("/albums")
 def list_albums() -> Response:
     caller = caller_id(router)
-    return json_response(200, {"items": [album_json(a) for a in albums.list_albums(environment.unit_of_work(), caller=caller)]})
+    return json_response(200, {"items": albums_json(albums.list_albums(environment.unit_of_work(), caller=caller))})
 
 
 @router.get("/albums/<album_id>")
 def get_album(album_id: str) -> Response:
     caller = caller_id(router)
     album = albums.get_album(environment.unit_of_work(), caller=caller, album_id=path_uuid(album_id, "album id"))
-    return json_response(200, album_json(album))
+    return json_response(200, albums_json([album])[0])
 
 
 @router.patch("/albums/<album_id>")
@@ -48,7 +55,7 @@ def rename_album(album_id: str) -> Response:
     album = albums.rename_album(
         environment.unit_of_work(), caller=caller, album_id=album_uuid, name=parse_album_name(json_body(router))
     )
-    return json_response(200, album_json(album))
+    return json_response(200, albums_json([album])[0])
 
 
 @router.delete("/albums/<album_id>")

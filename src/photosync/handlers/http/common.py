@@ -15,11 +15,12 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from photosync import observability
 from photosync.domain.errors import DomainError, Unauthorized, error_body
-from photosync.domain.model import Account, Album, Link, Member
+from photosync.domain.model import Account, Link, Member
 from photosync.domain.validation import parse_json_object, parse_uuid
 from photosync.handlers import environment
 from photosync.log import logger
 from photosync.services import accounts
+from photosync.services.albums import AlbumView
 from photosync.services.photos import PhotoView
 
 # Every HTTP function's entry point: logs carry the API request id, as the API access log does.
@@ -114,12 +115,14 @@ def photo_json(view: PhotoView) -> dict[str, Any]:
     }
 
 
-def album_json(album: Album) -> dict[str, Any]:
+def album_json(view: AlbumView) -> dict[str, Any]:
+    album = view.album
     return {
         "id": str(album.id),
         "name": album.name,
         "created_at": rfc3339(album.created_at),
         "photo_count": album.photo_count,
+        "cover_thumbnail_url": view.cover_thumbnail_url,
         "owner": {"id": str(album.owner_id), "email": album.owner_email},
         "role": album.role,
     }
