@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from photosync.adapters.objectstore import ObjectStore
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain import keys
-from photosync.domain.media_types import SNIFF_BYTES, sniff_content_type
+from photosync.domain.media_types import SNIFF_BYTES, VIDEO_TYPES, sniff_content_type
 from photosync.domain.model import PendingUpload
 from photosync.log import logger
 from photosync.services import changes, deletions, renditions
@@ -68,9 +68,12 @@ def finalize_object(uow: UnitOfWork, store: ObjectStore, key: str) -> FinalizeRe
     assert detected is not None
     # Reading the content and making renditions happen before the transaction, which stays short.
     content, metadata = renditions.inspect_original(store, key, detected, size=upload.size)
-    rendered = renditions.render(
-        store, owner_id=owner_id, photo_id=upload_id, content=content, content_type=metadata.content_type
-    )
+    if metadata.content_type in VIDEO_TYPES:
+        rendered = renditions.render_video(store, owner_id=owner_id, photo_id=upload_id, key=key, size=upload.size)
+    else:
+        rendered = renditions.render(
+            store, owner_id=owner_id, photo_id=upload_id, content=content, content_type=metadata.content_type
+        )
 
     with uow.transaction():
         locked = uow.uploads.lock(upload_id, owner_id=owner_id)

@@ -19,6 +19,7 @@ class PhotoView:
     photo: Photo
     thumbnail_url: str | None
     preview_url: str | None
+    playback_url: str | None
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ def _view(store: ObjectStore, photo: Photo, url_ttl_seconds: int) -> PhotoView:
             key, expires_in=url_ttl_seconds, content_type=keys.rendition_content_type(key)
         ).url
 
-    return PhotoView(photo, url(photo.thumbnail_key), url(photo.preview_key))
+    return PhotoView(photo, url(photo.thumbnail_key), url(photo.preview_key), url(photo.playback_key))
 
 
 def photo_views(store: ObjectStore, photos: list[Photo], url_ttl_seconds: int) -> list[PhotoView]:
