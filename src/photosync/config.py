@@ -40,8 +40,8 @@ class Settings:
     cleanup_interval_seconds: int
     trash_retention_days: int  # 0: the next sweep purges the trash
     change_log_retention_days: int  # /sync cursors older than this are reset
-    # Longest video the renditions function converts into a browser-playable copy (0: none). It
-    # bounds the function's run time: about a third of real time for 1080p (bench/bench_video.py).
+    # Longest video the renditions function converts into a browser-playable copy (0: none): it
+    # bounds that function's run time (bench/bench_video.py measures seconds of work per second).
     max_transcode_seconds: int
     store: str  # "local" or "s3"
     data_dir: Path | None
