@@ -42,6 +42,9 @@ class Settings:
     cleanup_interval_seconds: int
     trash_retention_days: int  # 0: the next sweep purges the trash
     change_log_retention_days: int  # /sync cursors older than this are reset
+    # Longest video the renditions function converts into a browser-playable copy (0: none): it
+    # bounds that function's run time (bench/bench_video.py measures seconds of work per second).
+    max_transcode_seconds: int
     store: str  # "local" or "s3"
     data_dir: Path | None
     public_url: str | None  # base URL of the local server, for the local store's signed URLs
@@ -102,6 +105,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cleanup_interval_seconds=_int(env, "PHOTOSYNC_CLEANUP_INTERVAL_SECONDS", 300),
         trash_retention_days=_int(env, "PHOTOSYNC_TRASH_RETENTION_DAYS", 30, minimum=0),
         change_log_retention_days=_int(env, "PHOTOSYNC_CHANGE_LOG_RETENTION_DAYS", 90),
+        max_transcode_seconds=_int(env, "PHOTOSYNC_MAX_TRANSCODE_SECONDS", 300, minimum=0),
         store=store,
         data_dir=Path(data_dir) if data_dir else None,
         public_url=(env.get("PHOTOSYNC_PUBLIC_URL") or "").rstrip("/") or None,

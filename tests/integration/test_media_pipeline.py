@@ -13,7 +13,7 @@ from photosync.services import photos
 from tests.conftest import new_user
 from tests.integration.test_uploads import grant, object_key
 from tests.support.renditions import finalize_and_render
-from tests.support.images import make_bomb_png, make_gif, make_heic, make_mp4, make_png, make_truncated_jpeg, make_webp
+from tests.support.images import make_bomb_png, make_gif, make_heic, make_png, make_truncated_jpeg, make_webp
 
 
 def finalize_upload(uow, store, owner, data: bytes, content_type: str):
@@ -92,13 +92,6 @@ def test_other_image_formats_get_thumbnails_and_dimensions(uow, store, data, dec
     assert result.outcome == "finalized" and photo.content_type == detected
     assert photo.renditions == "ready" and thumbnail(store, photo).format == "WEBP"
     assert (photo.width, photo.height) == Image.open(io.BytesIO(data)).size
-
-
-def test_a_video_is_kept_without_a_thumbnail(uow, store):
-    owner = new_user(uow)
-    result, photo = finalize_upload(uow, store, owner, make_mp4(), "video/mp4")
-    assert result.outcome == "finalized"
-    assert (photo.content_type, photo.thumbnail_key, photo.renditions) == ("video/mp4", None, "none")
 
 
 @pytest.mark.parametrize(

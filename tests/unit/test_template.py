@@ -564,6 +564,7 @@ def test_function_environment_is_what_the_settings_read(deployed: dict[str, Any]
             ("UploadUrlTtlSeconds", "PHOTOSYNC_UPLOAD_URL_TTL_SECONDS"),
             ("PendingTtlSeconds", "PHOTOSYNC_PENDING_TTL_SECONDS"),
             ("TrashRetentionDays", "PHOTOSYNC_TRASH_RETENTION_DAYS"),
+            ("MaxTranscodeSeconds", "PHOTOSYNC_MAX_TRANSCODE_SECONDS"),
         ):
             assert variables[variable] == {"Ref": parameter}, (name, variable)
         # With the parameter defaults and sample values for the resource references, the settings
@@ -573,6 +574,7 @@ def test_function_environment_is_what_the_settings_read(deployed: dict[str, Any]
         assert settings.database_secret_arn and settings.database_host
         assert settings.upload_url_ttl_seconds == 900
         assert settings.trash_retention_days == 30
+        assert settings.max_transcode_seconds == 300
         assert variables["POWERTOOLS_SERVICE_NAME"] == "photosync"
 
 

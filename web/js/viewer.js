@@ -122,12 +122,15 @@ export class Viewer {
     }
   }
 
+  /** A video plays from its browser-playable copy when it has one (an HEVC original, say), else from
+   * the original itself; both are served with HTTP range requests, which is how seeking works. */
   async showVideo(photo, token) {
     try {
-      const url = await this.downloadUrl(photo.id);
+      const url = photo.playback_url || await this.downloadUrl(photo.id);
       if (token !== this.showToken) return;
-      const video = h("video", { src: url, controls: true, preload: "metadata", class: "viewer-image", "aria-label": photo.filename });
-      if (photo.thumbnail_url) video.poster = photo.thumbnail_url;
+      const video = h("video", { src: url, controls: true, preload: "metadata", playsinline: true, class: "viewer-image", "aria-label": photo.filename });
+      const poster = photo.preview_url || photo.thumbnail_url;
+      if (poster) video.poster = poster;
       this.media.replaceChildren(video);
     } catch {
       // The placeholder stays; "Download original" still works.

@@ -69,10 +69,12 @@ class Photo:
     sort_at: datetime
     width: int | None
     height: int | None
+    duration_ms: int | None  # videos only
     camera_make: str | None
     camera_model: str | None
     thumbnail_key: str | None
     preview_key: str | None
+    playback_key: str | None  # a video's browser-playable copy, when its original is not
     renditions: str
     trashed_at: datetime | None
 
@@ -84,6 +86,7 @@ class PhotoMetadata:
     content_type: str
     width: int | None = None
     height: int | None = None
+    duration_ms: int | None = None
     taken_at: datetime | None = None
     camera_make: str | None = None
     camera_model: str | None = None
@@ -164,7 +167,8 @@ class Rendered:
     state: str  # "ready", "none" (nothing to render), "failed" (content cannot be drawn), "pending" (retry)
     thumbnail_key: str | None = None
     preview_key: str | None = None
+    playback_key: str | None = None
 
     @property
     def keys(self) -> list[str]:
-        return [k for k in (self.thumbnail_key, self.preview_key) if k is not None]
+        return [k for k in (self.thumbnail_key, self.preview_key, self.playback_key) if k is not None]

@@ -19,6 +19,7 @@ class PhotoView:
     photo: Photo
     thumbnail_url: str | None
     preview_url: str | None
+    playback_url: str | None
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ def _view(store: ObjectStore, photo: Photo, url_ttl_seconds: int) -> PhotoView:
         photo,
         rendition_url(store, photo.thumbnail_key, url_ttl_seconds),
         rendition_url(store, photo.preview_key, url_ttl_seconds),
+        rendition_url(store, photo.playback_key, url_ttl_seconds),
     )
 
 

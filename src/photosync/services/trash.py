@@ -138,7 +138,7 @@ def _delete_permanently(
             # A trashed photo was not counted in any album, so the albums themselves are unchanged.
             changes.photos_changed(uow, owner_id=owner_id, photo_ids=[p.id for p in gone], counted=False)
         queued = uow.deletions.add(
-            [k for p in gone for k in (p.object_key, p.thumbnail_key, p.preview_key) if k is not None]
+            [k for p in gone for k in (p.object_key, p.thumbnail_key, p.preview_key, p.playback_key) if k is not None]
         )
     # After commit: the rows are gone whatever happens next; a failed removal stays queued.
     deletions.drain(uow, store, queued)

@@ -12,11 +12,13 @@ import base64
 import binascii
 import unicodedata
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import boto3
 from botocore.config import Config
+from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from photosync.adapters.objectstore.base import (
@@ -277,6 +279,15 @@ class S3ObjectStore(ObjectStore):
                 ChecksumAlgorithm="SHA256",
             )
         except (ClientError, BotoCoreError) as error:
+            raise _store_error("put", key, error) from error
+
+    def put_file(self, key: str, path: Path, *, content_type: str) -> None:
+        # boto3's transfer manager: multipart above its threshold, parts read from the file as sent.
+        try:
+            self._client.upload_file(
+                str(path), self._bucket, key, ExtraArgs={"ContentType": content_type, "ChecksumAlgorithm": "SHA256"}
+            )
+        except (ClientError, BotoCoreError, S3UploadFailedError) as error:
             raise _store_error("put", key, error) from error
 
     def delete(self, key: str) -> None:

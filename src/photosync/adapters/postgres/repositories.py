@@ -26,7 +26,8 @@ from photosync.domain.model import (
 
 _PHOTO_COLUMNS = (
     "id, owner_id, object_key, filename, content_type, size, sha256, uploaded_at, taken_at, sort_at, "
-    "width, height, camera_make, camera_model, thumbnail_key, preview_key, renditions, trashed_at"
+    "width, height, duration_ms, camera_make, camera_model, thumbnail_key, preview_key, playback_key, "
+    "renditions, trashed_at"
 )
 _PENDING_COLUMNS = (
     "id, owner_id, object_key, filename, content_type, size, sha256, status, reason, created_at, "
@@ -276,21 +277,22 @@ class Photos:
         """Insert the photo; False when the owner already holds a photo with this content."""
         row = self._conn.execute(
             "INSERT INTO photos (id, owner_id, object_key, filename, content_type, size, sha256, "
-            "taken_at, width, height, camera_make, camera_model, gps_latitude, gps_longitude, "
-            "thumbnail_key, preview_key, renditions) "
+            "taken_at, width, height, duration_ms, camera_make, camera_model, gps_latitude, gps_longitude, "
+            "thumbnail_key, preview_key, playback_key, renditions) "
             "VALUES (%(id)s, %(owner_id)s, %(object_key)s, %(filename)s, %(content_type)s, %(size)s, "
-            "%(sha256)s, %(taken_at)s, %(width)s, %(height)s, %(camera_make)s, %(camera_model)s, "
-            "%(gps_latitude)s, %(gps_longitude)s, %(thumbnail_key)s, %(preview_key)s, %(renditions)s) "
+            "%(sha256)s, %(taken_at)s, %(width)s, %(height)s, %(duration_ms)s, %(camera_make)s, %(camera_model)s, "
+            "%(gps_latitude)s, %(gps_longitude)s, %(thumbnail_key)s, %(preview_key)s, %(playback_key)s, "
+            "%(renditions)s) "
             "ON CONFLICT (owner_id, sha256) DO NOTHING RETURNING id",
             {
                 "id": upload.id, "owner_id": upload.owner_id, "object_key": upload.object_key,
                 "filename": upload.filename, "content_type": metadata.content_type,
                 "size": upload.size, "sha256": upload.sha256, "taken_at": metadata.taken_at,
-                "width": metadata.width, "height": metadata.height,
+                "width": metadata.width, "height": metadata.height, "duration_ms": metadata.duration_ms,
                 "camera_make": metadata.camera_make, "camera_model": metadata.camera_model,
                 "gps_latitude": metadata.gps_latitude, "gps_longitude": metadata.gps_longitude,
                 "thumbnail_key": rendered.thumbnail_key, "preview_key": rendered.preview_key,
-                "renditions": rendered.state,
+                "playback_key": rendered.playback_key, "renditions": rendered.state,
             },
         ).fetchone()
         return row is not None
@@ -458,27 +460,24 @@ class Photos:
         ).fetchall()
         return [Photo(**row) for row in rows]
 
-    def set_renditions(
-        self, photo_id: uuid.UUID, *, thumbnail_key: str | None, preview_key: str | None, state: str
-    ) -> bool:
+    def set_renditions(self, photo_id: uuid.UUID, rendered: Rendered) -> bool:
         """Record renditions; False when the photo was deleted meanwhile (the caller cleans up)."""
         row = self._conn.execute(
-            "UPDATE photos SET thumbnail_key = %s, preview_key = %s, renditions = %s, "
+            "UPDATE photos SET thumbnail_key = %s, preview_key = %s, playback_key = %s, renditions = %s, "
             "rendition_attempts = rendition_attempts + 1 WHERE id = %s RETURNING id",
-            (thumbnail_key, preview_key, state, photo_id),
+            (rendered.thumbnail_key, rendered.preview_key, rendered.playback_key, rendered.state, photo_id),
         ).fetchone()
         return row is not None
 
-    def count_rendition_attempt(
-        self, photo_id: uuid.UUID, *, give_up_after: int, thumbnail_key: str | None = None
-    ) -> bool:
-        """Count a failed attempt, recording a thumbnail it did store; False when the photo was
+    def count_rendition_attempt(self, photo_id: uuid.UUID, stored: Rendered, *, give_up_after: int) -> bool:
+        """Count a failed attempt, recording the renditions it did store; False when the photo was
         deleted meanwhile (the caller cleans up)."""
         row = self._conn.execute(
             "UPDATE photos SET rendition_attempts = rendition_attempts + 1, renditions = CASE "
             "WHEN rendition_attempts + 1 >= %s THEN 'failed' ELSE renditions END, "
-            "thumbnail_key = COALESCE(%s, thumbnail_key) WHERE id = %s RETURNING id",
-            (give_up_after, thumbnail_key, photo_id),
+            "thumbnail_key = COALESCE(%s, thumbnail_key), preview_key = COALESCE(%s, preview_key), "
+            "playback_key = COALESCE(%s, playback_key) WHERE id = %s RETURNING id",
+            (give_up_after, stored.thumbnail_key, stored.preview_key, stored.playback_key, photo_id),
         ).fetchone()
         return row is not None
 

@@ -107,10 +107,12 @@ def photo_json(view: PhotoView) -> dict[str, Any]:
         "taken_at": rfc3339(photo.taken_at),
         "width": photo.width,
         "height": photo.height,
+        "duration_ms": photo.duration_ms,
         "camera_make": photo.camera_make,
         "camera_model": photo.camera_model,
         "thumbnail_url": view.thumbnail_url,
         "preview_url": view.preview_url,
+        "playback_url": view.playback_url,
         "trashed_at": rfc3339(photo.trashed_at),
     }
 
