@@ -193,6 +193,7 @@ def main() -> None:
 
 - Ratio backup / baseline: **{backup_seconds / baseline:.1f}x** (target: at most 2x). Finalize checks size, the store's SHA-256 (taken while the upload streamed in: nothing is hashed again) and type, reads the header in ranged reads, records and charges the photo and queues its renditions; it makes none.
 - Renditions, one photo at a time in one process, on {len(sample)} of these files ({len(sample) - 1} camera JPEGs and the real HEIC; libvips has no HEVC decoder here, so its rate is over the JPEGs only): `make_renditions` {ours_rate:.1f} photos/s, libvips (pyvips, same sizes and formats) {vips_rate:.1f} photos/s: our time per photo is **{vips_rate / ours_rate:.2f}x** libvips'. The server's workers made {file_count / thumbnails_seconds:.1f} photos/s over the whole backup, sharing the machine with the uploads.
+- Where the rest goes: the backup hashes every file on the client and the server hashes it again while it streams in, then fsyncs it (`cp` does not); and each file costs the client at least three round trips (`POST /uploads`, the PUT, then `GET /uploads/{{id}}` polled with a growing delay of 0.05 s up to 2 s, which rounds each acknowledgement up). The re-run, which uploads nothing, shows the fixed cost of the command itself. Batch grants and pipelining in the CLI (`POST /uploads/batch`, issue 12's other part) address the round trips; the server side is no longer the bound.
 
 Reproduce: `.venv/bin/python -m bench.bench_backup --photos {args.photos} --jobs {args.jobs}` (from the repository root).
 """

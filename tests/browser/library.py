@@ -35,7 +35,8 @@ class ApiClient:
         return self._ok(self.http.get("/me"))
 
     def upload(self, content: bytes, filename: str, content_type: str = "image/jpeg") -> str:
-        """Back up one file and return its photo id once finalized."""
+        """Back up one file and return its photo id once finalized and its thumbnail made (renditions
+        come after the upload is complete, in the background): the pages then show every tile."""
         grant = self._ok(self.http.post("/uploads", json={
             "filename": filename,
             "content_type": content_type,
@@ -49,10 +50,17 @@ class ApiClient:
         while time.monotonic() < deadline:
             state = self._ok(self.http.get(f"/uploads/{grant['upload_id']}"))
             if state["status"] == "complete":
-                return state.get("photo_id") or grant["upload_id"]
+                photo_id = state.get("photo_id") or grant["upload_id"]
+                self._wait_for_thumbnail(photo_id, deadline)
+                return photo_id
             assert state["status"] == "pending", state
             time.sleep(0.1)
         raise AssertionError(f"upload {grant['upload_id']} was not finalized in {FINALIZE_WAIT_SECONDS}s")
+
+    def _wait_for_thumbnail(self, photo_id: str, deadline: float) -> None:
+        while self._ok(self.http.get(f"/photos/{photo_id}"))["thumbnail_url"] is None:
+            assert time.monotonic() < deadline, f"no thumbnail for {photo_id} in {FINALIZE_WAIT_SECONDS}s"
+            time.sleep(0.1)
 
     def upload_many(self, files: list[tuple[bytes, str]], *, workers: int = 8) -> list[str]:
         with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -214,6 +214,25 @@ class BucketView:
         assert self.stored_sha256(key) == sha256_hex(data)
 
 
+@pytest.fixture
+def original_reads(aws_handlers: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Bytes of originals the functions' store reads (finalize trusts S3's checksum: it reads only
+    the header; a store that hashed would read everything)."""
+    store, counted = environment.object_store(), {"bytes": 0}
+
+    def counting(read):
+        def wrapper(key, *args):
+            data = read(key, *args)
+            counted["bytes"] += len(data) if key.startswith("originals/") else 0
+            return data
+
+        return wrapper
+
+    monkeypatch.setattr(store, "read_range", counting(store.read_range))
+    monkeypatch.setattr(store, "read", counting(store.read))
+    return counted
+
+
 def finalize(bucket: BucketView, key: str) -> list[str]:
     result = finalize_handler.handler(bucket.object_created_event(key), LocalLambdaContext("finalize"))
     return result["outcomes"]
@@ -235,7 +254,7 @@ def user() -> SignedInUser:
 
 
 def test_upload_finalize_gallery_download_and_delete_through_s3(
-    user: SignedInUser, bucket: BucketView, moto_s3_server: MotoS3
+    user: SignedInUser, bucket: BucketView, moto_s3_server: MotoS3, original_reads: dict[str, int]
 ) -> None:
     # Portrait as a phone stores it: landscape pixels turned by EXIF orientation 6.
     original = camera_jpeg(1, width=1200, height=1600, orientation=6, taken_at=datetime(2023, 7, 14, 18, 30, 5))
@@ -252,6 +271,8 @@ def test_upload_finalize_gallery_download_and_delete_through_s3(
     assert user.upload_status(granted["upload_id"])["status"] == "pending"
 
     assert finalize(bucket, key) == ["finalized"]
+    # S3 verified the checksum the grant signed: finalize compared it, and read only the header.
+    assert 0 < original_reads["bytes"] < len(original) // 2
 
     status = user.upload_status(granted["upload_id"])
     assert status == {"upload_id": granted["upload_id"], "status": "complete", "photo_id": granted["upload_id"]}
@@ -332,7 +353,7 @@ def test_a_duplicate_object_created_event_changes_nothing(user: SignedInUser, bu
     ],
 )
 def test_finalize_rejects_an_object_that_differs_from_the_grant_and_deletes_it(
-    user: SignedInUser, bucket: BucketView, stored_instead: Any
+    user: SignedInUser, bucket: BucketView, stored_instead: Any, original_reads: dict[str, int]
 ) -> None:
     declared = camera_jpeg(3)
     other = stored_instead(declared)
@@ -344,6 +365,7 @@ def test_finalize_rejects_an_object_that_differs_from_the_grant_and_deletes_it(
     result = finalize_handler.handler(bucket.object_created_event(key), LocalLambdaContext("finalize"))
 
     assert result["outcomes"] == ["rejected"]
+    assert original_reads["bytes"] == 0  # told apart by S3's size and checksum alone
     status = user.upload_status(granted["upload_id"])
     assert status["status"] == "failed" and "photo_id" not in status
     if len(other) != len(declared):
