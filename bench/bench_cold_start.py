@@ -210,13 +210,17 @@ def main() -> None:
         f"| {', '.join(f'{t * 1000:.0f}' for t in cold['minimal'])} |",
         "",
         f"- Ratio ours / minimal: **{ours / minimal:.2f}** (target 1.2). The two take turns run by run, after one "
-        "uncounted round.",
+        "uncounted round. Where ours was slower it was pre-signing: botocore's `generate_presigned_url` per URL "
+        "(the minimal handler's way) costs more than the rest of the invocation's work after import; the S3 "
+        "store now signs download URLs directly (bench/bench_albums.py has the per-URL figures). "
+        "Not included on either side: X-Ray tracing, which the deployed functions add (the X-Ray SDK and "
+        "its botocore patch).",
         "",
         "Most of a cold start is the libraries' own import (Powertools' `event_handler` package imports "
         "every resolver it has; psycopg imports asyncio); the HTTP functions do not load Pillow, only "
         "finalize and cleanup do.",
         "",
-        "Reproduce: `.venv/bin/python -m bench.bench_cold_start --runs 9` (from the repository root).",
+        f"Reproduce: `.venv/bin/python -m bench.bench_cold_start --runs {arguments.runs}` (from the repository root).",
     ]
     write_section("bench_cold_start", "\n".join(lines))
 
