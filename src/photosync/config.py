@@ -49,6 +49,8 @@ class Settings:
     s3_bucket: str | None
     s3_endpoint_url: str | None
     aws_region: str | None
+    # The SQS queue finalize sends rendition work to (AWS); the local runtime uses its data directory.
+    renditions_queue_url: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -104,6 +106,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         s3_bucket=env.get("PHOTOSYNC_S3_BUCKET") or None,
         s3_endpoint_url=env.get("PHOTOSYNC_S3_ENDPOINT_URL") or None,
         aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+        renditions_queue_url=env.get("PHOTOSYNC_RENDITIONS_QUEUE_URL") or None,
     )
     _validate(settings)
     return settings

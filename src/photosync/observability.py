@@ -99,14 +99,18 @@ def quota_refused() -> None:
 
 # What each finalize outcome counts as; the others (duplicates, repeats) are not failures or work.
 _FINALIZE_METRICS = {"finalized": "UploadsFinalized", "rejected": "UploadsRejected", "orphan": "OrphansRemoved"}
+# A rendition state after a try: made, given up (content cannot be drawn), or to be retried.
 _RENDITION_METRICS = {"ready": "RenditionsMade", "failed": "RenditionsFailed", "pending": "RenditionsFailed"}
 
 
 def finalize_outcome(result: "FinalizeResult") -> None:
     if result.outcome in _FINALIZE_METRICS:
         _count(_FINALIZE_METRICS[result.outcome])
-    if result.renditions in _RENDITION_METRICS:
-        _count(_RENDITION_METRICS[result.renditions])
+
+
+def rendition_tried(state: str) -> None:
+    if state in _RENDITION_METRICS:
+        _count(_RENDITION_METRICS[state])
 
 
 def sweep_finished(report: "CleanupReport", seconds: float) -> None:

@@ -12,12 +12,13 @@ from photosync.services import albums, finalize, photos, trash
 from tests.conftest import new_user
 from tests.integration.test_uploads import distinct_jpeg, grant, object_key
 from tests.support.images import make_jpeg
+from tests.support.renditions import finalize_and_render
 
 
 def add_photo(uow, store, owner, data: bytes) -> uuid.UUID:
     granted = grant(uow, store, owner, data)
     store.put(object_key(owner, granted.upload_id), data, content_type="image/jpeg")
-    assert finalize.finalize_object(uow, store, object_key(owner, granted.upload_id)).outcome == "finalized"
+    assert finalize_and_render(uow, store, object_key(owner, granted.upload_id)).outcome == "finalized"
     return granted.upload_id
 
 

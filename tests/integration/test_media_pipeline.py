@@ -9,16 +9,17 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from PIL import Image
 
-from photosync.services import finalize, photos
+from photosync.services import photos
 from tests.conftest import new_user
 from tests.integration.test_uploads import grant, object_key
+from tests.support.renditions import finalize_and_render
 from tests.support.images import make_bomb_png, make_gif, make_heic, make_png, make_truncated_jpeg, make_webp
 
 
 def finalize_upload(uow, store, owner, data: bytes, content_type: str):
     granted = grant(uow, store, owner, data, content_type=content_type)
     store.put(object_key(owner, granted.upload_id), data, content_type=content_type)
-    result = finalize.finalize_object(uow, store, object_key(owner, granted.upload_id))
+    result = finalize_and_render(uow, store, object_key(owner, granted.upload_id))
     return result, uow.photos.get(granted.upload_id, owner_id=owner)
 
 

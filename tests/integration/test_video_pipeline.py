@@ -14,9 +14,11 @@ from PIL import Image
 from photosync import config
 from photosync.adapters.objectstore import ObjectStoreError
 from photosync.handlers.http.common import photo_json
-from photosync.services import photos, renditions, trash
+from photosync.services import finalize, photos, renditions, trash
 from tests.conftest import new_user
 from tests.integration.test_media_pipeline import finalize_upload, stored_rendition
+from tests.integration.test_uploads import grant, object_key
+from tests.support.renditions import MemoryQueue, handle_queued
 from tests.support.videos import make_video
 from tests.unit.test_video import assert_upright
 
@@ -106,7 +108,16 @@ class PlaybackCopiesFail:
 
 def test_a_copy_that_could_not_be_stored_is_retried_and_nothing_is_left_behind(uow, store):
     owner = new_user(uow)
-    _, photo = finalize_upload(uow, PlaybackCopiesFail(store), owner, make_video(codec="mpeg4"), "video/mp4")
+    data = make_video(codec="mpeg4")
+    granted = grant(uow, store, owner, data, content_type="video/mp4")
+    store.put(object_key(owner, granted.upload_id), data, content_type="video/mp4")
+    queue = MemoryQueue()
+    assert finalize.finalize_object(uow, store, object_key(owner, granted.upload_id), queue=queue).outcome == "finalized"
+
+    with pytest.raises(renditions.RenditionsNotStored):  # the queue delivers the message again
+        handle_queued(uow, PlaybackCopiesFail(store), queue)
+
+    photo = uow.photos.get(granted.upload_id, owner_id=owner)
     # The poster renditions that were stored are recorded, so deleting the photo would remove them.
     assert photo.renditions == "pending" and photo.thumbnail_key and photo.preview_key and photo.playback_key is None
 
@@ -128,4 +139,4 @@ def test_a_file_that_only_looks_like_a_video_is_kept_without_renditions(uow, sto
     assert (photo.content_type, photo.width, photo.duration_ms, photo.thumbnail_key, photo.playback_key) == (
         "video/mp4", None, None, None, None
     )
-    assert photo.renditions == "failed"
+    assert photo.renditions == "none"

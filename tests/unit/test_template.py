@@ -67,13 +67,14 @@ EXPECTED_HANDLERS = {
     "SyncFunction": "photosync.handlers.http.sync.handler",
     "AccountFunction": "photosync.handlers.http.account.handler",
     "FinalizeFunction": "photosync.handlers.finalize.handler",
+    "RenditionsFunction": "photosync.handlers.renditions.handler",
     "CleanupFunction": "photosync.handlers.cleanup.handler",
     "PostConfirmationFunction": "photosync.handlers.post_confirmation.handler",
     "MigrateFunction": "photosync.handlers.migrate.handler",
 }
 
-OBJECT_PREFIXES = ("originals/*", "thumbnails/*", "previews/*")
-RENDITION_PREFIXES = ("thumbnails/*", "previews/*")
+OBJECT_PREFIXES = ("originals/*", "thumbnails/*", "previews/*", "playback/*")
+RENDITION_PREFIXES = ("thumbnails/*", "previews/*", "playback/*")
 BUCKET = ""  # the bucket itself, for s3:ListBucket
 
 
@@ -91,8 +92,11 @@ EXPECTED_S3_GRANTS = {
     # Moving to the trash touches no object; deleting from the trash removes them.
     "DeleteFunction": set(),
     "TrashFunction": grants(("s3:GetObject",), RENDITION_PREFIXES) | grants(("s3:DeleteObject",), OBJECT_PREFIXES),
-    "FinalizeFunction": grants(("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), OBJECT_PREFIXES)
-    | {("s3:ListBucket", BUCKET)},
+    # Finalize reads an original's header and rejects it or not; it makes no renditions.
+    "FinalizeFunction": grants(("s3:GetObject", "s3:DeleteObject"), ("originals/*",)) | {("s3:ListBucket", BUCKET)},
+    # Renditions of a photo deleted meanwhile are removed again.
+    "RenditionsFunction": grants(("s3:GetObject",), ("originals/*",))
+    | grants(("s3:PutObject", "s3:DeleteObject"), RENDITION_PREFIXES),
     "CleanupFunction": grants(("s3:GetObject", "s3:DeleteObject"), OBJECT_PREFIXES)
     | grants(("s3:PutObject",), RENDITION_PREFIXES)
     | {("s3:ListBucket", BUCKET)},
@@ -276,9 +280,10 @@ def test_the_network_has_no_internet_path(deployed: dict[str, Any]) -> None:
     s3 = endpoints["com.amazonaws.${AWS::Region}.s3"]
     assert s3["VpcEndpointType"] == "Gateway"
     assert s3["RouteTableIds"] == [{"Ref": "PrivateRouteTable"}]
-    secrets = endpoints["com.amazonaws.${AWS::Region}.secretsmanager"]
-    assert secrets["VpcEndpointType"] == "Interface"
-    assert secrets["PrivateDnsEnabled"] is True
+    for service in ("secretsmanager", "sqs"):
+        interface = endpoints[f"com.amazonaws.${{AWS::Region}}.{service}"]
+        assert interface["VpcEndpointType"] == "Interface", service
+        assert interface["PrivateDnsEnabled"] is True, service
 
 
 def ingress_rules(template: dict[str, Any], group: str) -> list[dict[str, Any]]:
@@ -364,6 +369,56 @@ def test_uploads_to_originals_trigger_finalize(deployed: dict[str, Any]) -> None
         if p["Properties"]["Principal"] == "s3.amazonaws.com"
     ]
     assert [p["FunctionName"] for p in permissions] == [{"Ref": "FinalizeFunction"}]
+
+
+def sqs_actions(deployed: dict[str, Any], function: str) -> dict[str, set[str]]:
+    """The SQS actions a function's role allows, by the logical id of the queue they name."""
+    allowed: dict[str, set[str]] = {}
+    for statement in function_statements(deployed, function):
+        actions = {a for a in as_list(statement["Action"]) if a.startswith("sqs:")}
+        if not actions:
+            continue
+        assert statement["Effect"] == "Allow"
+        for resource in as_list(statement["Resource"]):
+            assert resource["Fn::GetAtt"][1] == "Arn", (function, resource)
+            allowed.setdefault(resource["Fn::GetAtt"][0], set()).update(actions)
+    return allowed
+
+
+def test_finalize_queues_renditions_for_the_renditions_function_to_consume(deployed: dict[str, Any]) -> None:
+    resources = deployed["Resources"]
+    queue = resources["RenditionsQueue"]["Properties"]
+    # A message failing three deliveries goes to the dead-letter queue (its depth alarm is checked
+    # with the other dead-letter queues), after a visibility timeout covering six function timeouts.
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["RenditionsDeadLetterQueue", "Arn"]}, "maxReceiveCount": 3
+    }
+    timeout = functions(deployed)["RenditionsFunction"]["Properties"]["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+    [mapping] = resources_of_type(deployed, "AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["RenditionsQueue", "Arn"]}
+    assert mapping["Properties"]["FunctionName"] == {"Ref": "RenditionsFunction"}
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # Who may do what with the queues: finalize and the sweep send, the renditions function
+    # consumes; each asynchronously invoked function also sends to its own dead-letter queue.
+    expected = {
+        "FinalizeFunction": {"RenditionsQueue": {"sqs:SendMessage"}, "FinalizeDeadLetterQueue": {"sqs:SendMessage"}},
+        "CleanupFunction": {"RenditionsQueue": {"sqs:SendMessage"}, "CleanupDeadLetterQueue": {"sqs:SendMessage"}},
+        "MigrateFunction": {"MigrateDeadLetterQueue": {"sqs:SendMessage"}},
+        "RenditionsFunction": {
+            "RenditionsQueue": {
+                "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"
+            }
+        },
+    }
+    for function in functions(deployed):
+        assert sqs_actions(deployed, function) == expected.get(function, {}), function
+    # No role gets the managed SQS policy (it allows every queue).
+    for role in resources_of_type(deployed, "AWS::IAM::Role").values():
+        assert not any("SQS" in json.dumps(arn) for arn in role["Properties"].get("ManagedPolicyArns", []))
+    for function in ("FinalizeFunction", "CleanupFunction"):
+        variables = functions(deployed)[function]["Properties"]["Environment"]["Variables"]
+        assert variables["PHOTOSYNC_RENDITIONS_QUEUE_URL"] == {"Ref": "RenditionsQueue"}, function
 
 
 def test_cleanup_runs_every_15_minutes(deployed: dict[str, Any]) -> None:

@@ -31,7 +31,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
-from typing import Any
+from typing import Any, BinaryIO
 
 from PIL import Image
 
@@ -139,11 +139,12 @@ class Renditions:
     preview: Rendition  # longest side at most PREVIEW_MAX_LONGEST_SIDE, never larger than the original
 
 
-def inspect_media(data: bytes, content_type: str) -> MediaInfo:
+def inspect_media(data: bytes | BinaryIO, content_type: str) -> MediaInfo:
     """Type, displayed size, capture time, camera and position of an accepted file.
 
-    `content_type` is the type sniffed from the file's magic bytes. Raises MediaError when an image's
-    header cannot be read or declares too many pixels.
+    `content_type` is the type sniffed from the file's magic bytes. `data` may be a seekable file:
+    Pillow then reads only the header it needs (libheif still reads a HEIF whole). Raises MediaError
+    when an image's header cannot be read or declares too many pixels.
     """
     with _open_image(data, content_type) as image:
         width, height = image.size
@@ -227,7 +228,7 @@ def _embedded_heif_thumbnail(data: bytes, full_size: tuple[int, int]) -> Image.I
         return _to_display_colours(image, image.info.get("icc_profile"))[0]
 
 
-def _open_image(data: bytes, content_type: str) -> Image.Image:
+def _open_image(data: bytes | BinaryIO, content_type: str) -> Image.Image:
     formats = _PILLOW_FORMATS.get(content_type)
     if formats is None:
         raise MediaError(f"PhotoSync cannot read {content_type} files.")
@@ -239,7 +240,7 @@ def _open_image(data: bytes, content_type: str) -> Image.Image:
         # explicit size check below holds even when another thread has changed the warning filters.
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=formats)
+            image = Image.open(io.BytesIO(data) if isinstance(data, bytes) else data, formats=formats)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise MediaError(_too_large_message(name)) from None
     except _DECODE_ERRORS:

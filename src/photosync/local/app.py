@@ -28,6 +28,7 @@ LOCAL_USER_POOL_ID = "local_photosync"
 FINALIZE_HANDLER = "photosync.handlers.finalize.handler"
 POST_CONFIRMATION_HANDLER = "photosync.handlers.post_confirmation.handler"
 CLEANUP_HANDLER = "photosync.handlers.cleanup.handler"
+RENDITIONS_HANDLER = "photosync.handlers.renditions.handler"
 # A readable page of the API's OpenAPI document (`GET /openapi.json`), shipped with the package.
 API_DOCS_DIR = Path(__file__).resolve().parent / "docs"
 

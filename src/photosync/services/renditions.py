@@ -1,8 +1,10 @@
 """Reading what an original holds (type, dimensions, date taken) and making its renditions.
 
-Both run outside any database transaction; their results are written in short ones. Rendition keys
-are derived from the photo id, so making them again (a duplicate event, a retry) overwrites the same
-objects with the same content.
+Finalize reads the header (`inspect_original`) and queues the rest (`enqueue`); the renditions
+function makes them from the queue (`make_queued`, which calls `render`), and the sweep retries
+what is still pending (`retry_pending`). All of it runs outside any database transaction; results
+are written in short ones. Rendition keys are derived from the photo id, so making them again (a
+duplicate message, a retry) overwrites the same objects with the same content.
 """
 
 from __future__ import annotations
@@ -10,14 +12,17 @@ from __future__ import annotations
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from photosync import config
 from photosync.adapters import media
 from photosync.adapters.objectstore import ObjectStore, ObjectStoreError
+from photosync.adapters.objectstore.ranged import open_stored
+from photosync.adapters.queues import RenditionQueue
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain import keys
 from photosync.domain.media_types import IMAGE_TYPES, VIDEO_TYPES
-from photosync.domain.model import Photo, PhotoMetadata, Rendered
+from photosync.domain.model import PendingUpload, Photo, PhotoMetadata, Rendered
 from photosync.log import logger
 from photosync.services import changes, deletions
 
@@ -28,47 +33,88 @@ MAX_DECODE_BYTES = 200 * 1024 * 1024
 MAX_RENDITION_ATTEMPTS = 5
 
 
-def inspect_original(
-    store: ObjectStore, key: str, content_type: str, *, size: int
-) -> tuple[bytes | None, PhotoMetadata]:
-    """(content to render or None, metadata). Undecodable content keeps the photo, without extras:
-    a backup must never drop a file because it cannot draw it."""
+def inspect_original(store: ObjectStore, key: str, content_type: str, *, size: int) -> tuple[bool, PhotoMetadata]:
+    """(whether there is anything to render, metadata), from the original's header alone, read in
+    ranged reads. Undecodable content keeps the photo, without extras: a backup must never drop a
+    file because it cannot draw it."""
     if content_type in VIDEO_TYPES:
-        return None, _inspect_video(store, key, content_type, size=size)
+        return _inspect_video(store, key, content_type, size=size)
     if content_type not in IMAGE_TYPES or size > MAX_DECODE_BYTES:
-        return None, PhotoMetadata(content_type=content_type)
-    content = store.read(key)
-    try:
-        info = media.inspect_media(content, content_type)
-    except media.MediaError as error:
-        logger.info("original cannot be decoded", extra={"key": key, "error": str(error)})
-        return None, PhotoMetadata(content_type=content_type)
-    return content, PhotoMetadata(
+        return False, PhotoMetadata(content_type=content_type)
+    with open_stored(store, key, size) as original:
+        try:
+            info = media.inspect_media(original, content_type)
+        except media.MediaError as error:
+            logger.info("original cannot be decoded", extra={"key": key, "error": str(error)})
+            return False, PhotoMetadata(content_type=content_type)
+    return True, PhotoMetadata(
         content_type=info.content_type, width=info.width, height=info.height,
         taken_at=info.taken_at, camera_make=info.camera_make, camera_model=info.camera_model,
         gps_latitude=info.gps_latitude, gps_longitude=info.gps_longitude,
     )
 
 
-def _inspect_video(store: ObjectStore, key: str, content_type: str, *, size: int) -> PhotoMetadata:
+def rendition_message(photo: Photo | PendingUpload) -> dict[str, str]:
+    """What the queue carries to the renditions function: which photo, nothing else (its state is
+    read when the message is handled, so a late or repeated message does no harm)."""
+    return {"photo_id": str(photo.id), "owner_id": str(photo.owner_id)}
+
+
+def enqueue(queue: RenditionQueue | None, upload: PendingUpload) -> bool:
+    """Ask for the renditions of a photo just recorded. A failure here loses nothing: the photo is
+    complete, and the sweep makes the renditions of photos still pending."""
+    if queue is None:
+        return False
+    try:
+        queue.send(rendition_message(upload))
+    except Exception as error:  # noqa: BLE001 - the sweep is the fallback
+        logger.warning("queueing renditions failed; the sweep will make them", extra={"photo_id": str(upload.id), "error": str(error)})
+        return False
+    return True
+
+
+class RenditionsNotStored(RuntimeError):
+    """The renditions could not be made for a reason other than the content (the store failed): the
+    message is to be delivered again."""
+
+
+def make_queued(uow: UnitOfWork, store: ObjectStore, message: dict[str, Any]) -> str:
+    """Handle one queued message: the photo's rendition state afterwards. A deleted photo, or one
+    whose renditions exist already (a repeated message), is left as it is. Raises
+    RenditionsNotStored when this try failed and another is due."""
+    try:
+        photo_id, owner_id = uuid.UUID(str(message["photo_id"])), uuid.UUID(str(message["owner_id"]))
+    except (KeyError, ValueError, TypeError):
+        logger.warning("dropping a rendition message that names no photo", extra={"rendition_message": message})
+        return "ignored"
+    photo = uow.photos.get(photo_id, owner_id=owner_id)
+    if photo is None or photo.renditions != "pending":
+        return photo.renditions if photo is not None else "deleted"
+    state = make_for(uow, store, photo)
+    if state == "pending":
+        raise RenditionsNotStored(f"the renditions of photo {photo_id} were not stored")
+    return state
+
+
+def _inspect_video(store: ObjectStore, key: str, content_type: str, *, size: int) -> tuple[bool, PhotoMetadata]:
     from photosync.adapters import video  # FFmpeg's libraries: loaded for videos only
 
     try:
         info = video.inspect_video(_stored_video(store, key, size))
     except video.VideoError as error:
         logger.info("video cannot be read", extra={"key": key, "error": str(error)})
-        return PhotoMetadata(content_type=content_type)
-    return PhotoMetadata(
+        return False, PhotoMetadata(content_type=content_type)
+    return True, PhotoMetadata(
         content_type=content_type, width=info.width, height=info.height, duration_ms=info.duration_ms,
         taken_at=info.taken_at, camera_make=info.camera_make, camera_model=info.camera_model,
         gps_latitude=info.gps_latitude, gps_longitude=info.gps_longitude,
     )
 
 
-def _stored_video(store: ObjectStore, key: str, size: int):  # -> video.RangeReader
+def _stored_video(store: ObjectStore, key: str, size: int) -> BinaryIO:
     from photosync.adapters import video
 
-    return video.RangeReader(lambda start, length: store.read_range(key, start, length), size)
+    return open_stored(store, key, size, read_ahead=video.READ_AHEAD_BYTES)
 
 
 def render_video(store: ObjectStore, *, owner_id: uuid.UUID, photo_id: uuid.UUID, key: str, size: int) -> Rendered:
@@ -157,6 +203,12 @@ def _store_renditions(
 
 def retry_pending(uow: UnitOfWork, store: ObjectStore, photo: Photo) -> bool:
     """The sweep's second chance for a photo whose renditions were not stored; True when stored."""
+    return make_for(uow, store, photo) == "ready"
+
+
+def make_for(uow: UnitOfWork, store: ObjectStore, photo: Photo) -> str:
+    """Make, store and record a photo's renditions: the state recorded ("pending" when this try
+    failed and counted, until MAX_RENDITION_ATTEMPTS gives up)."""
     if photo.content_type in VIDEO_TYPES:
         rendered = render_video(store, owner_id=photo.owner_id, photo_id=photo.id, key=photo.object_key, size=photo.size)
     else:
@@ -181,4 +233,4 @@ def retry_pending(uow: UnitOfWork, store: ObjectStore, photo: Photo) -> bool:
             # Its thumbnail and preview URLs are new: clients learn them through /sync.
             changes.photos_changed(uow, owner_id=photo.owner_id, photo_ids=[photo.id], counted=False)
     deletions.drain(uow, store, orphaned)
-    return rendered.state == "ready"
+    return rendered.state
