@@ -9,7 +9,7 @@ The clips are generated here (the same scene as the tests' videos, with motion a
 encoders do real work): 60 s of 1920 x 1080 at 30 frames per second, audio included, as a phone
 records them with the index (`moov`) at the end of the file: H.264 (what Android phones and an
 iPhone's "Most Compatible" setting write) and HEVC (an iPhone's default). Every read goes through
-`RangeReader` over a file with `os.pread`, as the functions read S3 with ranged GETs; the bytes and
+`open_stored` over a file with `os.pread`, as the functions read S3 with ranged GETs; the bytes and
 the number of reads are counted. The works take turns run by run, so a busy machine slows all
 alike; read the medians and ratios. The playback copy of the HEVC clip (the conversion a browser
 needs) is timed once, as seconds of work per second of video: that figure bounds
@@ -31,13 +31,14 @@ import time
 from datetime import datetime, timezone
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
+from typing import BinaryIO, Callable
 
 import av
 from PIL import ImageDraw
 
 from bench.results import RESULTS, write_section
 from photosync.adapters import media, video
+from photosync.adapters.objectstore.ranged import open_stored
 from tests.support.images import camera_scene
 
 SECONDS, FPS, WIDTH, HEIGHT = 60, 30, 1920, 1080
@@ -71,22 +72,22 @@ def make_clip(path: Path, codec: str) -> None:
 
 
 class FileRanges:
-    """`read_range` over a local file, counting what is fetched (as S3 ranged GETs would)."""
+    """A store's `read_range` over a local file, counting what is fetched (as S3 ranged GETs)."""
 
     def __init__(self, path: Path) -> None:
         self.path, self.size = path, path.stat().st_size
+        self.fd = os.open(path, os.O_RDONLY)
         self.requests = self.bytes = 0
 
-    def reader(self) -> video.RangeReader:
-        fd = os.open(self.path, os.O_RDONLY)
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        data = os.pread(self.fd, length, start)
+        self.requests += 1
+        self.bytes += len(data)
+        return data
 
-        def read_range(start: int, length: int) -> bytes:
-            data = os.pread(fd, length, start)
-            self.requests += 1
-            self.bytes += len(data)
-            return data
-
-        return video.RangeReader(read_range, self.size)
+    def reader(self) -> BinaryIO:
+        """The original as the renditions read it: `open_stored` with the video read-ahead."""
+        return open_stored(self, "originals/owner/clip", self.size, read_ahead=video.READ_AHEAD_BYTES)  # type: ignore[arg-type]
 
 
 def probe(ranges: FileRanges) -> None:

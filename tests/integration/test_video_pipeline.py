@@ -14,9 +14,11 @@ from PIL import Image
 from photosync import config
 from photosync.adapters.objectstore import ObjectStoreError
 from photosync.handlers.http.common import photo_json
-from photosync.services import photos, renditions, trash
+from photosync.services import finalize, photos, renditions, trash
 from tests.conftest import new_user
 from tests.integration.test_media_pipeline import finalize_upload, stored_rendition
+from tests.integration.test_uploads import grant, object_key
+from tests.support.renditions import MemoryQueue, handle_queued
 from tests.support.videos import make_video
 from tests.unit.test_video import assert_upright
 
@@ -106,9 +108,16 @@ class PlaybackCopiesFail:
 
 def test_a_copy_that_could_not_be_stored_is_retried_and_nothing_is_left_behind(uow, store):
     owner = new_user(uow)
+    data = make_video(codec="mpeg4")
+    granted = grant(uow, store, owner, data, content_type="video/mp4")
+    store.put(object_key(owner, granted.upload_id), data, content_type="video/mp4")
+    queue = MemoryQueue()
+    assert finalize.finalize_object(uow, store, object_key(owner, granted.upload_id), queue=queue).outcome == "finalized"
+
     with pytest.raises(renditions.RenditionsNotStored):  # the queue delivers the message again
-        finalize_upload(uow, PlaybackCopiesFail(store), owner, make_video(codec="mpeg4"), "video/mp4")
-    [photo] = uow.photos.page(owner_id=owner, limit=1, after=None)
+        handle_queued(uow, PlaybackCopiesFail(store), queue)
+
+    photo = uow.photos.get(granted.upload_id, owner_id=owner)
     # The poster renditions that were stored are recorded, so deleting the photo would remove them.
     assert photo.renditions == "pending" and photo.thumbnail_key and photo.preview_key and photo.playback_key is None
 

@@ -92,8 +92,8 @@ EXPECTED_HANDLERS = {
     "MigrateFunction": "photosync.handlers.migrate.handler",
 }
 
-OBJECT_PREFIXES = ("originals/*", "thumbnails/*", "previews/*")
-RENDITION_PREFIXES = ("thumbnails/*", "previews/*")
+OBJECT_PREFIXES = ("originals/*", "thumbnails/*", "previews/*", "playback/*")
+RENDITION_PREFIXES = ("thumbnails/*", "previews/*", "playback/*")
 BUCKET = ""  # the bucket itself, for s3:ListBucket
 
 

@@ -12,7 +12,8 @@ import pytest
 from PIL import Image, ImageStat
 
 from photosync.adapters import video
-from photosync.adapters.video import RangeReader, VideoError, inspect_video, make_playback_copy, poster_frame
+from photosync.adapters.objectstore.ranged import open_stored
+from photosync.adapters.video import VideoError, inspect_video, make_playback_copy, poster_frame
 from tests.support.videos import make_video
 
 UTC = timezone.utc
@@ -20,25 +21,26 @@ CREATED = datetime(2024, 5, 1, 10, 20, 30, tzinfo=UTC)
 
 
 class CountingSource:
-    """Bytes served by ranged reads only, each one recorded (as from S3's GetObject with Range)."""
+    """A store holding one object, served by ranged reads only, each one recorded (as S3's
+    GetObject with Range would be)."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.reads: list[tuple[int, int]] = []
 
-    def read_range(self, start: int, length: int) -> bytes:
+    def read_range(self, key: str, start: int, length: int) -> bytes:
         self.reads.append((start, length))
         return self.data[start : start + length]
 
-    def reader(self, read_ahead: int = video.READ_AHEAD_BYTES) -> RangeReader:
-        return RangeReader(self.read_range, len(self.data), read_ahead=read_ahead)
+    def reader(self, read_ahead: int = video.READ_AHEAD_BYTES):
+        return open_stored(self, "originals/o/v", len(self.data), read_ahead=read_ahead)  # type: ignore[arg-type]
 
     @property
     def bytes_read(self) -> int:
         return sum(len(self.data[start : start + length]) for start, length in self.reads)
 
 
-def source_of(data: bytes) -> RangeReader:
+def source_of(data: bytes):
     return CountingSource(data).reader()
 
 

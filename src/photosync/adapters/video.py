@@ -2,8 +2,9 @@
 copy every browser plays. FFmpeg's libraries do the work, through PyAV (its wheels bundle them).
 
 Decisions this module makes (the ones users notice belong in the README too):
-- Originals are read through ranged reads (`RangeReader`), never whole: a phone's 4 GB video costs
-  a few megabytes of memory, and a `moov` box at the end of the file costs one seek.
+- Originals are read as seekable files over ranged reads (`objectstore.ranged.open_stored`), never
+  whole: a phone's 4 GB video costs a few megabytes of memory, and a `moov` box at the end of the
+  file costs one seek.
 - Sizes are as displayed: the display matrix (phones record portrait video as landscape frames with
   a quarter turn) swaps width and height, and the poster is turned upright the same way.
 - The capture time is QuickTime's `com.apple.quicktime.creationdate` when present (it keeps the
@@ -19,20 +20,19 @@ Decisions this module makes (the ones users notice belong in the README too):
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import BinaryIO, Iterator
 
 import av
 from PIL import Image
 
-# One ranged read fetches at least this much: FFmpeg reads in small pieces (32 KiB), and every
-# piece from S3 would otherwise be a request of its own.
+# One ranged read fetches this much: FFmpeg reads in pieces of its buffer's size (64 KiB), and a
+# whole video read for a playback copy would otherwise be a request to S3 per piece.
 READ_AHEAD_BYTES = 1024 * 1024
 POSTER_SAMPLES = 5
 # The sampled frames are compared at this size: enough to tell detail from a flat frame, cheap.
@@ -77,49 +77,7 @@ class VideoInfo:
     browser_playable: bool
 
 
-class RangeReader(io.RawIOBase):
-    """A seekable, read-only file over `read_range(start, length)`, as FFmpeg needs one: the bytes
-    come in ranged reads of at least READ_AHEAD_BYTES, and only the last block is kept."""
-
-    def __init__(self, read_range: Callable[[int, int], bytes], size: int, *, read_ahead: int = READ_AHEAD_BYTES) -> None:
-        super().__init__()
-        self._read_range = read_range
-        self._size = size
-        self._read_ahead = read_ahead
-        self._position = 0
-        self._block_start = 0
-        self._block = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def tell(self) -> int:
-        return self._position
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: self._size}[whence]
-        self._position = max(0, base + offset)
-        return self._position
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        wanted = min(len(buffer), self._size - self._position)
-        if wanted <= 0:
-            return 0
-        offset = self._position - self._block_start
-        if not (0 <= offset and offset + wanted <= len(self._block)):
-            length = min(max(wanted, self._read_ahead), self._size - self._position)
-            self._block = self._read_range(self._position, length)
-            self._block_start, offset = self._position, 0
-            wanted = min(wanted, len(self._block))
-        buffer[:wanted] = self._block[offset : offset + wanted]
-        self._position += wanted
-        return wanted
-
-
-def inspect_video(source: io.RawIOBase) -> VideoInfo:
+def inspect_video(source: BinaryIO) -> VideoInfo:
     """Length, displayed size, capture time, camera and place of a video. Reads the headers and
     decodes one frame (the display matrix comes with decoded frames). Raises VideoError."""
     with _open(source) as container:
@@ -146,7 +104,7 @@ def inspect_video(source: io.RawIOBase) -> VideoInfo:
         )
 
 
-def poster_frame(source: io.RawIOBase, *, samples: int = POSTER_SAMPLES) -> Image.Image:
+def poster_frame(source: BinaryIO, *, samples: int = POSTER_SAMPLES) -> Image.Image:
     """An upright RGB picture of the most detailed of `samples` frames spread over the video.
     Raises VideoError when no frame can be decoded."""
     with _open(source) as container:
@@ -168,7 +126,7 @@ def poster_frame(source: io.RawIOBase, *, samples: int = POSTER_SAMPLES) -> Imag
         return best[1]
 
 
-def make_playback_copy(source: io.RawIOBase, destination: Path) -> None:
+def make_playback_copy(source: BinaryIO, destination: Path) -> None:
     """Write an H.264/AAC MP4 of the video, at most 1920 x 1080, that every browser plays, to
     `destination`. The display matrix is kept, so the copy shows upright as the original does.
     Raises VideoError when the original cannot be decoded."""
@@ -187,7 +145,7 @@ def make_playback_copy(source: io.RawIOBase, destination: Path) -> None:
 # --- internals --------------------------------------------------------------------------------
 
 
-def _open(source: io.RawIOBase) -> av.container.InputContainer:
+def _open(source: BinaryIO) -> av.container.InputContainer:
     source.seek(0)
     try:
         return av.open(source, "r", buffer_size=64 * 1024)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from photosync import config
 from photosync.adapters import media
@@ -52,27 +52,6 @@ def inspect_original(store: ObjectStore, key: str, content_type: str, *, size: i
         taken_at=info.taken_at, camera_make=info.camera_make, camera_model=info.camera_model,
         gps_latitude=info.gps_latitude, gps_longitude=info.gps_longitude,
     )
-
-
-def _inspect_video(store: ObjectStore, key: str, content_type: str, *, size: int) -> tuple[bool, PhotoMetadata]:
-    from photosync.adapters import video  # FFmpeg's libraries: loaded for videos only
-
-    try:
-        info = video.inspect_video(_stored_video(store, key, size))
-    except video.VideoError as error:
-        logger.info("video cannot be read", extra={"key": key, "error": str(error)})
-        return False, PhotoMetadata(content_type=content_type)
-    return True, PhotoMetadata(
-        content_type=content_type, width=info.width, height=info.height, duration_ms=info.duration_ms,
-        taken_at=info.taken_at, camera_make=info.camera_make, camera_model=info.camera_model,
-        gps_latitude=info.gps_latitude, gps_longitude=info.gps_longitude,
-    )
-
-
-def _stored_video(store: ObjectStore, key: str, size: int):  # -> video.RangeReader
-    from photosync.adapters import video
-
-    return video.RangeReader(lambda start, length: store.read_range(key, start, length), size)
 
 
 def rendition_message(photo: Photo | PendingUpload) -> dict[str, str]:
@@ -115,6 +94,27 @@ def make_queued(uow: UnitOfWork, store: ObjectStore, message: dict[str, Any]) ->
     if state == "pending":
         raise RenditionsNotStored(f"the renditions of photo {photo_id} were not stored")
     return state
+
+
+def _inspect_video(store: ObjectStore, key: str, content_type: str, *, size: int) -> tuple[bool, PhotoMetadata]:
+    from photosync.adapters import video  # FFmpeg's libraries: loaded for videos only
+
+    try:
+        info = video.inspect_video(_stored_video(store, key, size))
+    except video.VideoError as error:
+        logger.info("video cannot be read", extra={"key": key, "error": str(error)})
+        return False, PhotoMetadata(content_type=content_type)
+    return True, PhotoMetadata(
+        content_type=content_type, width=info.width, height=info.height, duration_ms=info.duration_ms,
+        taken_at=info.taken_at, camera_make=info.camera_make, camera_model=info.camera_model,
+        gps_latitude=info.gps_latitude, gps_longitude=info.gps_longitude,
+    )
+
+
+def _stored_video(store: ObjectStore, key: str, size: int) -> BinaryIO:
+    from photosync.adapters import video
+
+    return open_stored(store, key, size, read_ahead=video.READ_AHEAD_BYTES)
 
 
 def render_video(store: ObjectStore, *, owner_id: uuid.UUID, photo_id: uuid.UUID, key: str, size: int) -> Rendered:

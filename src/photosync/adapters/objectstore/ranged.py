@@ -52,6 +52,7 @@ class _StoredObject(io.RawIOBase):
         return len(data)
 
 
-def open_stored(store: ObjectStore, key: str, size: int) -> io.BufferedReader:
-    """A read-only binary file over `key`; its `raw.bytes_fetched` says how much was read."""
-    return io.BufferedReader(_StoredObject(store, key, size), buffer_size=READ_AHEAD_BYTES)
+def open_stored(store: ObjectStore, key: str, size: int, *, read_ahead: int = READ_AHEAD_BYTES) -> io.BufferedReader:
+    """A read-only binary file over `key` that reads `read_ahead` bytes at a time; its
+    `raw.bytes_fetched` says how much was read."""
+    return io.BufferedReader(_StoredObject(store, key, size), buffer_size=read_ahead)
