@@ -58,9 +58,15 @@ def make_library(conn: psycopg.Connection, photos: int) -> uuid.UUID:
             params,
         )
         conn.execute(
-            "INSERT INTO album_photos (album_id, photo_id) SELECT md5(%(owner)s::text || 'album' || a)::uuid, "
-            "md5(%(owner)s::text || ((a * %(members)s + m) %% %(n)s + 1))::uuid "
-            "FROM generate_series(1, %(albums)s) AS a, generate_series(1, %(members)s) AS m ON CONFLICT DO NOTHING",
+            "INSERT INTO album_photos (album_id, photo_id, sort_at) SELECT md5(%(owner)s::text || 'album' || a)::uuid, "
+            "p.id, p.sort_at FROM generate_series(1, %(albums)s) AS a CROSS JOIN generate_series(1, %(members)s) AS m "
+            "JOIN photos p ON p.id = md5(%(owner)s::text || ((a * %(members)s + m) %% %(n)s + 1))::uuid "
+            "ON CONFLICT DO NOTHING",
+            params,
+        )
+        conn.execute(
+            "UPDATE albums a SET photo_count = (SELECT count(*) FROM album_photos ap WHERE ap.album_id = a.id) "
+            "WHERE owner_id = %(owner)s",
             params,
         )
         conn.execute(

@@ -50,6 +50,7 @@ def db(database_url: str) -> Iterator[psycopg.Connection]:
     yield conn
     try:
         assert_money_invariants(conn)
+        assert_album_invariants(conn)
     finally:
         conn.close()
 
@@ -98,6 +99,22 @@ def assert_money_invariants(conn: psycopg.Connection) -> None:
         assert row["storage_pending"] == row["pending_bytes"], row
         assert row["storage_used"] + row["storage_pending"] <= row["storage_quota"], row
         assert row["last_change"] <= row["change_seq"], row
+
+
+def assert_album_invariants(conn: psycopg.Connection) -> None:
+    """Each album's kept photo_count is a recount of its memberships whose photo is outside the
+    trash, and each membership's copies of its photo's timeline key and trash state match the photo."""
+    miscounted = conn.execute(
+        "SELECT a.id, a.photo_count, (SELECT count(*) FROM album_photos ap JOIN photos p ON p.id = ap.photo_id "
+        " WHERE ap.album_id = a.id AND p.trashed_at IS NULL) AS recount FROM albums a"
+    ).fetchall()
+    assert [row for row in miscounted if row["photo_count"] != row["recount"]] == []
+    stale = conn.execute(
+        "SELECT ap.album_id, ap.photo_id, ap.sort_at, p.sort_at AS photo_sort_at, ap.hidden, p.trashed_at "
+        "FROM album_photos ap JOIN photos p ON p.id = ap.photo_id "
+        "WHERE ap.sort_at <> p.sort_at OR ap.hidden <> (p.trashed_at IS NOT NULL)"
+    ).fetchall()
+    assert stale == []
 
 
 @pytest.fixture(scope="session")

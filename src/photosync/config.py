@@ -42,12 +42,20 @@ class Settings:
     cleanup_interval_seconds: int
     trash_retention_days: int  # 0: the next sweep purges the trash
     change_log_retention_days: int  # /sync cursors older than this are reset
+    # Longest video the renditions function converts into a browser-playable copy (0: none): it
+    # bounds that function's run time (bench/bench_video.py measures seconds of work per second).
+    max_transcode_seconds: int
     store: str  # "local" or "s3"
     data_dir: Path | None
     public_url: str | None  # base URL of the local server, for the local store's signed URLs
+    # Where the web client is, for the addresses of public links (`{web_url}/s/{token}`); locally
+    # the server itself serves it.
+    web_url: str | None
     s3_bucket: str | None
     s3_endpoint_url: str | None
     aws_region: str | None
+    # The SQS queue finalize sends rendition work to (AWS); the local runtime uses its data directory.
+    renditions_queue_url: str | None = None
 
     @property
     def is_local(self) -> bool:
@@ -97,12 +105,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         cleanup_interval_seconds=_int(env, "PHOTOSYNC_CLEANUP_INTERVAL_SECONDS", 300),
         trash_retention_days=_int(env, "PHOTOSYNC_TRASH_RETENTION_DAYS", 30, minimum=0),
         change_log_retention_days=_int(env, "PHOTOSYNC_CHANGE_LOG_RETENTION_DAYS", 90),
+        max_transcode_seconds=_int(env, "PHOTOSYNC_MAX_TRANSCODE_SECONDS", 300, minimum=0),
         store=store,
         data_dir=Path(data_dir) if data_dir else None,
         public_url=(env.get("PHOTOSYNC_PUBLIC_URL") or "").rstrip("/") or None,
+        web_url=(env.get("PHOTOSYNC_WEB_URL") or env.get("PHOTOSYNC_PUBLIC_URL") or "").rstrip("/") or None,
         s3_bucket=env.get("PHOTOSYNC_S3_BUCKET") or None,
         s3_endpoint_url=env.get("PHOTOSYNC_S3_ENDPOINT_URL") or None,
         aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+        renditions_queue_url=env.get("PHOTOSYNC_RENDITIONS_QUEUE_URL") or None,
     )
     _validate(settings)
     return settings

@@ -89,24 +89,28 @@ def _count(name: str, value: int = 1) -> None:
         metrics.add_metric(name=name, unit=METRICS[name], value=value)
 
 
-def upload_granted() -> None:
-    _count("UploadsGranted")
+def upload_granted(count: int = 1) -> None:
+    _count("UploadsGranted", count)
 
 
-def quota_refused() -> None:
-    _count("QuotaRefusals")
+def quota_refused(count: int = 1) -> None:
+    _count("QuotaRefusals", count)
 
 
 # What each finalize outcome counts as; the others (duplicates, repeats) are not failures or work.
 _FINALIZE_METRICS = {"finalized": "UploadsFinalized", "rejected": "UploadsRejected", "orphan": "OrphansRemoved"}
+# A rendition state after a try: made, given up (content cannot be drawn), or to be retried.
 _RENDITION_METRICS = {"ready": "RenditionsMade", "failed": "RenditionsFailed", "pending": "RenditionsFailed"}
 
 
 def finalize_outcome(result: "FinalizeResult") -> None:
     if result.outcome in _FINALIZE_METRICS:
         _count(_FINALIZE_METRICS[result.outcome])
-    if result.renditions in _RENDITION_METRICS:
-        _count(_RENDITION_METRICS[result.renditions])
+
+
+def rendition_tried(state: str) -> None:
+    if state in _RENDITION_METRICS:
+        _count(_RENDITION_METRICS[state])
 
 
 def sweep_finished(report: "CleanupReport", seconds: float) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -64,3 +66,33 @@ def test_over_quota_shows_the_numbers_and_unsupported_files_are_named(open_page,
             f"{human_bytes(len(fits))} of {human_bytes(SMALL_QUOTA_BYTES)} used"
         )
         assert len(api.all_photo_ids()) == 1
+
+
+def test_a_drop_of_many_files_is_granted_in_batches_and_each_content_backed_up_once(open_page, server, api: ApiClient, email):
+    photos = {f"IMG_{n}.jpg": distinct_jpeg(300 + n) for n in range(8)}
+    photos["copy of IMG_0.jpg"] = photos["IMG_0.jpg"]
+    page, _ = open_page(server)
+    grants: list[dict] = []
+
+    def record(request) -> None:
+        path = request.url.removeprefix(server.base_url)
+        if request.method == "POST" and path.startswith("/uploads"):
+            grants.append({"path": path, "body": request.post_data_json})
+
+    page.on("request", record)
+    sign_in(page, email)
+
+    page.locator("#file-input").set_input_files(
+        [{"name": name, "mimeType": "image/jpeg", "buffer": data} for name, data in photos.items()]
+    )
+
+    items = page.locator(".upload-item")
+    expect(items).to_have_count(len(photos))
+    for name in photos:
+        expect(page.locator(".upload-item", has_text=name).first).to_have_attribute("data-status", re.compile("done|duplicate"))
+    expect(page.locator("#photos-view .tile")).to_have_count(len(photos) - 1)
+    assert sorted(api.all_photo_ids()) == sorted(set(api.all_photo_ids()))
+    assert len(api.all_photo_ids()) == len(photos) - 1
+    assert {g["path"] for g in grants} == {"/uploads/batch"}, grants
+    assert sorted(f["filename"] for g in grants for f in g["body"]["files"]) == sorted(photos)
+    assert api.me()["storage_pending"] == 0

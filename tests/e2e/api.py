@@ -63,6 +63,19 @@ class ApiUser:
                 return status
             time.sleep(0.1)
 
+    def wait_for_renditions(self, photo_id: str, *, timeout: float = 60) -> dict:
+        """The photo once its thumbnail exists: the renditions worker makes it after the upload is
+        complete, in the background."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.http.get(f"/photos/{photo_id}")
+            assert response.status_code == 200, response.text
+            photo = response.json()
+            if photo["thumbnail_url"] is not None:
+                return photo
+            assert time.monotonic() < deadline, f"no renditions for {photo_id} after {timeout} s"
+            time.sleep(0.1)
+
     def all_photos(self, *, limit: int = 100, album_id: str | None = None) -> list[dict]:
         items, cursor = [], None
         while True:

@@ -22,6 +22,7 @@ def test_sign_in_upload_gallery_download_duplicate_lookup_and_delete(server):
 
     first_id = user.upload(first, filename="IMG_1000.JPG")
     second_id = user.upload(second, filename="screenshot.png", content_type="image/png")
+    user.wait_for_renditions(first_id)
 
     me = user.me()
     assert (me["storage_used"], me["storage_pending"]) == (len(first) + len(second), 0)

@@ -4,6 +4,7 @@ documents its worker processes print, counted as CloudWatch would count them."""
 from __future__ import annotations
 
 import os
+import time
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -28,15 +29,29 @@ def scrape(server) -> dict[str, float]:
     }
 
 
+def renditions_queued(server) -> list:
+    return list((server.data_dir / "queues" / "renditions" / "ready").glob("*.json"))
+
+
+def wait_until(condition, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
 def test_metrics_count_what_the_functions_did(server):
+    # Renditions of other tests' uploads, still being made, would be counted here too.
+    wait_until(lambda: not renditions_queued(server))
     before = scrape(server)
     # Every metric is exposed before it first happens (at zero on a fresh server).
     assert {f"{name}_total" for name in COUNTERS} <= set(before)
     assert "photosync_sweep_duration_seconds_count" in before
     user = ApiUser(server.base_url)
 
-    for n in range(2):
-        user.upload(make_jpeg(640, 480, model=f"metrics {n}"))
+    for photo_id in [user.upload(make_jpeg(640, 480, model=f"metrics {n}")) for n in range(2)]:
+        user.wait_for_renditions(photo_id)
+    wait_until(lambda: not renditions_queued(server))  # handled, and so counted
     # Content the store accepts (size and hash as granted) but finalize refuses: not an image.
     not_an_image = os.urandom(4096)
     granted = user.grant(not_an_image).json()

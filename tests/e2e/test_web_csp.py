@@ -18,7 +18,8 @@ def directives(policy: str) -> dict[str, list[str]]:
 def test_with_the_local_store_the_web_client_talks_to_this_server_only(server):
     policy = directives(httpx.get(f"{server.base_url}/").headers["content-security-policy"])
     assert policy["connect-src"] == ["'self'"] and policy["img-src"] == ["'self'", "blob:", "data:"]
-    assert policy["script-src"] == ["'self'"] and policy["frame-ancestors"] == ["'none'"]
+    # The page's own scripts, which may compile WebAssembly (hash-wasm's SHA-256), and nothing else.
+    assert policy["script-src"] == ["'self'", "'wasm-unsafe-eval'"] and policy["frame-ancestors"] == ["'none'"]
 
 
 def test_with_an_s3_store_the_bucket_s_origin_may_receive_uploads_and_serve_images(
@@ -36,4 +37,19 @@ def test_with_an_s3_store_the_bucket_s_origin_may_receive_uploads_and_serve_imag
     bucket_origin = moto_s3_server.endpoint_url
     for directive in ("connect-src", "img-src", "media-src"):
         assert policy[directive][:2] == ["'self'", bucket_origin], directive
-    assert policy["script-src"] == ["'self'"]
+    assert policy["script-src"] == ["'self'", "'wasm-unsafe-eval'"]
+
+
+def test_a_public_link_page_is_the_web_client_under_the_same_policy(server):
+    """/s/{token} is the web client's page (it shows the link's album); its relative script, style
+    and config URLs resolve below /s/ to the web client's files, under the same strict policy."""
+    home = httpx.get(f"{server.base_url}/")
+    page = httpx.get(f"{server.base_url}/s/Zm9vYmFyYmF6cXV4LTEyMzQ1Njc4OQ")
+    assert page.status_code == 200 and page.text == home.text
+    assert page.headers["content-security-policy"] == home.headers["content-security-policy"]
+    assert "'unsafe-inline'" not in page.headers["content-security-policy"]
+    for asset, kind in (("js/public.js", "javascript"), ("css/app.css", "css"), ("config.json", "json")):
+        response = httpx.get(f"{server.base_url}/s/{asset}")
+        assert response.status_code == 200 and kind in response.headers["content-type"], asset
+        assert response.content == httpx.get(f"{server.base_url}/{asset}").content
+    assert httpx.get(f"{server.base_url}/s/js/missing.js").status_code == 404

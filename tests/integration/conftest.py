@@ -21,6 +21,8 @@ def lambda_env(database_url: str, store, tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
     settings.cache_clear()
     environment.object_store.cache_clear()
+    environment.renditions_queue.cache_clear()
     yield
     settings.cache_clear()
     environment.object_store.cache_clear()
+    environment.renditions_queue.cache_clear()

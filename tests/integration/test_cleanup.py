@@ -12,9 +12,10 @@ from photosync.adapters.objectstore import ObjectStoreError
 from photosync.handlers import cleanup as cleanup_handler
 from photosync.handlers import environment
 from photosync.local.lambda_runtime import LocalLambdaContext
-from photosync.services import cleanup, finalize, trash, uploads
+from photosync.services import cleanup, finalize, renditions, trash, uploads
 from tests.conftest import new_user
 from tests.integration.test_uploads import distinct_jpeg, grant, object_key
+from tests.support.renditions import MemoryQueue, handle_queued
 
 SCHEDULED_EVENT = json.loads(
     (Path(__file__).resolve().parents[1] / "fixtures" / "events" / "eventbridge_scheduled.json").read_text()
@@ -128,8 +129,11 @@ def test_a_rendition_lost_to_a_store_failure_is_made_by_the_sweep(uow, store):
     key = object_key(owner, granted.upload_id)
     store.put(key, data, content_type="image/jpeg")
     flaky = FlakyStore(store, "put", failures=1)
+    queue = MemoryQueue()
 
-    assert finalize.finalize_object(uow, flaky, key).outcome == "finalized"
+    assert finalize.finalize_object(uow, flaky, key, queue=queue).outcome == "finalized"
+    with pytest.raises(renditions.RenditionsNotStored):
+        handle_queued(uow, flaky, queue)
     photo = uow.photos.get(granted.upload_id, owner_id=owner)
     assert (photo.renditions, photo.thumbnail_key) == ("pending", None)
 

@@ -12,19 +12,20 @@ from photosync.services import albums, finalize, photos, trash
 from tests.conftest import new_user
 from tests.integration.test_uploads import distinct_jpeg, grant, object_key
 from tests.support.images import make_jpeg
+from tests.support.renditions import finalize_and_render
 
 
 def add_photo(uow, store, owner, data: bytes) -> uuid.UUID:
     granted = grant(uow, store, owner, data)
     store.put(object_key(owner, granted.upload_id), data, content_type="image/jpeg")
-    assert finalize.finalize_object(uow, store, object_key(owner, granted.upload_id)).outcome == "finalized"
+    assert finalize_and_render(uow, store, object_key(owner, granted.upload_id)).outcome == "finalized"
     return granted.upload_id
 
 
 def walk(uow, store, owner, *, limit: int, album_id=None) -> list[list[uuid.UUID]]:
     pages, cursor = [], None
     while True:
-        page = photos.list_photos(uow, store, owner_id=owner, limit=limit, cursor=cursor, album_id=album_id, url_ttl_seconds=60)
+        page = photos.list_photos(uow, store, caller=owner, limit=limit, cursor=cursor, album_id=album_id, url_ttl_seconds=60)
         pages.append([view.photo.id for view in page.items])
         if page.next_cursor is None:
             return pages
@@ -55,7 +56,7 @@ def test_pages_return_every_photo_once_newest_taken_first_with_ties_and_no_exif(
 def test_a_cursor_from_another_shape_is_refused(uow, store):
     owner = new_user(uow)
     with pytest.raises(InvalidRequest):
-        photos.list_photos(uow, store, owner_id=owner, limit=10, cursor="bm90LWpzb24", album_id=None, url_ttl_seconds=60)
+        photos.list_photos(uow, store, caller=owner, limit=10, cursor="bm90LWpzb24", album_id=None, url_ttl_seconds=60)
 
 
 def test_albums_hold_only_their_owners_photos_and_hide_trashed_ones(uow, store):
@@ -64,20 +65,20 @@ def test_albums_hold_only_their_owners_photos_and_hide_trashed_ones(uow, store):
     theirs = add_photo(uow, store, bob, distinct_jpeg(60))
     album = albums.create_album(uow, owner_id=alice, name="Holidays")
 
-    assert albums.add_photos(uow, owner_id=alice, album_id=album.id, photo_ids=mine[:2]) == 2
-    assert albums.add_photos(uow, owner_id=alice, album_id=album.id, photo_ids=mine[:2]) == 0  # no-op
+    assert albums.add_photos(uow, caller=alice, album_id=album.id, photo_ids=mine[:2]) == 2
+    assert albums.add_photos(uow, caller=alice, album_id=album.id, photo_ids=mine[:2]) == 0  # no-op
     with pytest.raises(NotFound):
-        albums.add_photos(uow, owner_id=alice, album_id=album.id, photo_ids=[mine[2], theirs])
-    assert albums.get_album(uow, owner_id=alice, album_id=album.id).photo_count == 2  # all or nothing
+        albums.add_photos(uow, caller=alice, album_id=album.id, photo_ids=[mine[2], theirs])
+    assert albums.get_album(uow, caller=alice, album_id=album.id).photo_count == 2  # all or nothing
     with pytest.raises(NotFound):
-        albums.get_album(uow, owner_id=bob, album_id=album.id)
+        albums.get_album(uow, caller=bob, album_id=album.id)
 
     assert sorted(walk(uow, store, alice, limit=10, album_id=album.id)[0]) == sorted(mine[:2])
     trash.move_to_trash(uow, owner_id=alice, photo_id=mine[0])
     assert walk(uow, store, alice, limit=10, album_id=album.id) == [[mine[1]]]
-    assert albums.get_album(uow, owner_id=alice, album_id=album.id).photo_count == 1
+    assert albums.get_album(uow, caller=alice, album_id=album.id).photo_count == 1
 
-    albums.delete_album(uow, owner_id=alice, album_id=album.id)
+    albums.delete_album(uow, caller=alice, album_id=album.id)
     assert uow.photos.get(mine[1], owner_id=alice) is not None  # its photos stay
 
 
@@ -105,7 +106,7 @@ def test_another_users_photo_cannot_be_read_downloaded_or_deleted(uow, store):
     photo_id = add_photo(uow, store, alice, distinct_jpeg(80))
     for action in (photos.get_photo, photos.download_photo):
         with pytest.raises(NotFound):
-            action(uow, store, owner_id=bob, photo_id=photo_id, url_ttl_seconds=60)
+            action(uow, store, caller=bob, photo_id=photo_id, url_ttl_seconds=60)
     with pytest.raises(NotFound):
         trash.move_to_trash(uow, owner_id=bob, photo_id=photo_id)
     with pytest.raises(NotFound):

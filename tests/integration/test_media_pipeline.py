@@ -9,16 +9,17 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from PIL import Image
 
-from photosync.services import finalize, photos
+from photosync.services import photos
 from tests.conftest import new_user
 from tests.integration.test_uploads import grant, object_key
-from tests.support.images import make_bomb_png, make_gif, make_heic, make_mp4, make_png, make_truncated_jpeg, make_webp
+from tests.support.renditions import finalize_and_render
+from tests.support.images import make_bomb_png, make_gif, make_heic, make_png, make_truncated_jpeg, make_webp
 
 
 def finalize_upload(uow, store, owner, data: bytes, content_type: str):
     granted = grant(uow, store, owner, data, content_type=content_type)
     store.put(object_key(owner, granted.upload_id), data, content_type=content_type)
-    result = finalize.finalize_object(uow, store, object_key(owner, granted.upload_id))
+    result = finalize_and_render(uow, store, object_key(owner, granted.upload_id))
     return result, uow.photos.get(granted.upload_id, owner_id=owner)
 
 
@@ -70,7 +71,7 @@ def test_each_rendition_is_stored_and_served_with_its_own_type(uow, store, data,
     assert stored_rendition(store, photo.thumbnail_key) == ("image/webp", "WEBP", (320, 240))
     assert stored_rendition(store, photo.preview_key) == (preview_type, preview_format, (800, 600))
 
-    view = photos.get_photo(uow, store, owner_id=owner, photo_id=photo.id, url_ttl_seconds=900)
+    view = photos.get_photo(uow, store, caller=owner, photo_id=photo.id, url_ttl_seconds=900)
 
     for url, key in ((view.thumbnail_url, photo.thumbnail_key), (view.preview_url, photo.preview_key)):
         # The signed link declares the type the browser is sent (the local store serves it).
@@ -91,13 +92,6 @@ def test_other_image_formats_get_thumbnails_and_dimensions(uow, store, data, dec
     assert result.outcome == "finalized" and photo.content_type == detected
     assert photo.renditions == "ready" and thumbnail(store, photo).format == "WEBP"
     assert (photo.width, photo.height) == Image.open(io.BytesIO(data)).size
-
-
-def test_a_video_is_kept_without_a_thumbnail(uow, store):
-    owner = new_user(uow)
-    result, photo = finalize_upload(uow, store, owner, make_mp4(), "video/mp4")
-    assert result.outcome == "finalized"
-    assert (photo.content_type, photo.thumbnail_key, photo.renditions) == ("video/mp4", None, "none")
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,11 @@ from typing import Any
 
 from photosync import observability
 from photosync.domain import keys
-from photosync.handlers import cleanup, finalize
+from photosync.adapters.queues import LocalQueue
+from photosync.config import settings
+from photosync.handlers import cleanup, environment, finalize, renditions
 from photosync.handlers.http import uploads
-from photosync.local.events import http_api_event, s3_object_created_event, scheduled_event
+from photosync.local.events import http_api_event, s3_object_created_event, scheduled_event, sqs_event
 from photosync.local.lambda_runtime import LocalLambdaContext
 from photosync.services.finalize import FinalizeResult
 from tests.conftest import new_user
@@ -40,6 +42,15 @@ def deliver(store, key: str, data: bytes) -> str:
     event = s3_object_created_event(bucket="photos", key=key, size=len(data), etag="etag")
     [outcome] = finalize.handler(event, LocalLambdaContext("finalize"))["outcomes"]
     return outcome
+
+
+def render_queued() -> dict[str, Any]:
+    """The renditions function's invocation on what finalize queued, as the event source mapping delivers it."""
+    messages = LocalQueue(environment.local_renditions_queue_dir(settings().data_dir)).receive(max_messages=10)
+    event = sqs_event(
+        queue_name="renditions", messages=[(m.message_id, m.body, m.sent_at_ms, m.receive_count) for m in messages]
+    )
+    return renditions.handler(event, LocalLambdaContext("renditions"))
 
 
 def emitted(printed: str) -> list[dict[str, Any]]:
@@ -75,6 +86,8 @@ def test_a_scripted_run_is_counted_exactly(uow, store, lambda_env, capsys):
     assert outcomes == ["finalized", "finalized", "rejected"]
     # An object nobody reserved: removed as an orphan.
     assert deliver(store, keys.original_key(owner, uuid.uuid4()), photos[0]) == "orphan"
+    # The renditions function makes the renditions of the two photos.
+    assert render_queued() == {"batchItemFailures": []}
 
     counted = totals(emitted(capsys.readouterr().out))
     assert counted == {
@@ -103,11 +116,14 @@ def test_the_sweep_reports_its_duration_and_what_it_did(uow, store, lambda_env, 
 
 
 def test_renditions_that_fail_are_counted_as_failed(capsys):
-    observability.finalize_outcome(FinalizeResult("finalized", renditions="failed"))
+    observability.finalize_outcome(FinalizeResult("finalized", renditions="queued"))
     observability.finalize_outcome(FinalizeResult("finalized", renditions="none"))  # a video: nothing to make
     observability.finalize_outcome(FinalizeResult("duplicate_content"))
+    observability.rendition_tried("failed")  # the content cannot be drawn
+    observability.rendition_tried("pending")  # the store failed: retried
+    observability.rendition_tried("ready")
     observability.metrics.flush_metrics()
-    assert totals(emitted(capsys.readouterr().out)) == {"UploadsFinalized": 2, "RenditionsFailed": 1}
+    assert totals(emitted(capsys.readouterr().out)) == {"UploadsFinalized": 2, "RenditionsFailed": 2, "RenditionsMade": 1}
 
 
 def test_service_logs_carry_the_request_id_of_the_invocation(uow, store, lambda_env):

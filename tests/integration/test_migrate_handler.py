@@ -38,6 +38,7 @@ SERVICE_TOKEN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:photosync-MigrateFu
 LOGICAL_ID = "DatabaseMigrations"
 APP_TABLES = {
     "users", "pending_uploads", "photos", "albums", "album_photos", "object_deletions", "deleted_content", "changes",
+    "album_members", "album_links",
 }
 # Long enough for any answer on this machine; a missing answer fails the test instead of hanging it.
 ANSWER_WAIT_SECONDS = 60
@@ -364,11 +365,49 @@ def test_a_database_on_the_first_schema_upgrades_in_place_and_keeps_every_row(fr
 
         # The upgraded database serves the new features.
         uow = UnitOfWork(conn)
-        timeline = uow.photos.page(owner_id=owner, limit=10, after=None, album_id=None)
+        timeline = uow.photos.page(owner_id=owner, limit=10, after=None)
         assert [p.id for p in timeline] == [photos[0], photos[2], photos[1]]  # no taken_at: uploaded now
+        assert uow.albums.get(album, caller=owner).photo_count == 1
         trash.move_to_trash(uow, owner_id=owner, photo_id=photos[1])
-        assert uow.albums.get(album, owner_id=owner).photo_count == 0
+        assert uow.albums.get(album, caller=owner).photo_count == 0
         assert uow.users.get(owner).storage_trash == 200
         assert conn.execute("SELECT seq, kind FROM changes ORDER BY seq").fetchall() == [
             {"seq": 1, "kind": "photo"}, {"seq": 2, "kind": "album"},
         ]
+
+
+def test_upgrading_from_the_third_schema_backfills_album_order_counts_and_hidden_members(fresh_database: str) -> None:
+    """Albums made before version 4, holding photos in and out of the trash: the migration copies
+    each photo's timeline key and trash state onto its memberships and counts each album."""
+    migrations = available_migrations()
+    upto_three = [m for m in migrations if m[0][:4] <= "0003"]
+    assert [name for name, _ in migrations[len(upto_three):]][:1] == ["0004_album_timeline_and_counts"]
+    owner, albums_made = uuid.uuid4(), [uuid.uuid4() for _ in range(2)]
+    photos = [uuid.uuid4() for _ in range(4)]
+    with psycopg.connect(fresh_database, autocommit=True, row_factory=dict_row) as conn:
+        conn.execute("CREATE TABLE schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+        for name, text in upto_three:
+            conn.execute(text)
+            conn.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (name,))
+        conn.execute("INSERT INTO users (id, email, storage_quota, storage_used) VALUES (%s, 'v3@example.com', 10000, 800)", (owner,))
+        for n, photo_id in enumerate(photos):
+            conn.execute(
+                "INSERT INTO photos (id, owner_id, object_key, filename, content_type, size, sha256, taken_at, trashed_at) "
+                "VALUES (%s, %s, %s, 'IMG.JPG', 'image/jpeg', 200, %s, %s, CASE WHEN %s THEN now() END)",
+                (photo_id, owner, f"originals/{owner}/{photo_id}", f"{n:064x}", f"2019-0{n + 1}-01T00:00:00Z", n == 3),
+            )
+        for album_id in albums_made:
+            conn.execute("INSERT INTO albums (id, owner_id, name) VALUES (%s, %s, 'Old')", (album_id, owner))
+        conn.execute(
+            "INSERT INTO album_photos (album_id, photo_id) SELECT %s, unnest(%s::uuid[])", (albums_made[0], photos)
+        )
+
+        apply_migrations(conn)
+
+        uow = UnitOfWork(conn)
+        assert [uow.albums.get(a, caller=owner).photo_count for a in albums_made] == [3, 0]
+        page = uow.photos.album_page(albums_made[0], caller=owner, limit=10, after=None)
+        assert [p.id for p in page] == [photos[2], photos[1], photos[0]]  # newest taken first, trashed hidden
+        trash.restore(uow, owner_id=owner, photo_ids=[photos[3]])
+        assert uow.albums.get(albums_made[0], caller=owner).photo_count == 4
+        assert uow.photos.album_page(albums_made[0], caller=owner, limit=1, after=None)[0].id == photos[3]

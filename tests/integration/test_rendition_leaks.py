@@ -3,11 +3,14 @@ photo removes it too (it used to stay in storage, referenced by nothing)."""
 
 from __future__ import annotations
 
+import pytest
+
 from photosync.adapters.objectstore import ObjectStoreError
-from photosync.services import cleanup, finalize, trash
+from photosync.services import cleanup, finalize, renditions, trash
 from tests.conftest import new_user
 from tests.integration.test_cleanup import age_everything
 from tests.integration.test_uploads import distinct_jpeg, grant, object_key
+from tests.support.renditions import MemoryQueue, handle_queued
 
 
 class PreviewsFail:
@@ -30,7 +33,11 @@ def a_photo_whose_preview_failed(uow, store, n: int):
     data = distinct_jpeg(n, width=1600, height=1200)
     granted = grant(uow, store, owner, data)
     store.put(object_key(owner, granted.upload_id), data, content_type="image/jpeg")
-    assert finalize.finalize_object(uow, PreviewsFail(store), object_key(owner, granted.upload_id)).outcome == "finalized"
+    queue = MemoryQueue()
+    assert finalize.finalize_object(uow, store, object_key(owner, granted.upload_id), queue=queue).outcome == "finalized"
+    # The renditions function stores the thumbnail, then fails on the preview: the message is retried.
+    with pytest.raises(renditions.RenditionsNotStored):
+        handle_queued(uow, PreviewsFail(store), queue)
     return owner, uow.photos.get(granted.upload_id, owner_id=owner)
 
 

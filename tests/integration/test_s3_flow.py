@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from types import ModuleType
 from typing import Any
 
+import boto3
 import httpx
 import psycopg
 import pytest
@@ -30,8 +31,9 @@ from PIL import Image
 from photosync.config import settings
 from photosync.handlers import environment
 from photosync.handlers import finalize as finalize_handler
+from photosync.handlers import renditions as renditions_handler
 from photosync.handlers.http import account, delete, download, gallery, trash, uploads
-from photosync.local.events import http_api_event, s3_object_created_event
+from photosync.local.events import http_api_event, s3_object_created_event, sqs_event
 from photosync.local.lambda_runtime import LocalLambdaContext
 from tests.support.images import make_jpeg
 from tests.support.moto_server import MotoS3
@@ -137,11 +139,42 @@ def aws_handlers(
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
     for name in ("PHOTOSYNC_DATA_DIR", "PHOTOSYNC_PUBLIC_URL", "PHOTOSYNC_DB_SECRET_ARN", "PHOTOSYNC_DB_HOST"):
         monkeypatch.delenv(name, raising=False)
+    # The renditions queue is an SQS queue on the same moto server, as the template wires it.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", moto_s3_server.endpoint_url)
+    monkeypatch.setenv("PHOTOSYNC_RENDITIONS_QUEUE_URL", rendition_queue_client(moto_s3_server).create_queue(
+        QueueName=f"renditions-{s3_bucket}"
+    )["QueueUrl"])
     settings.cache_clear()
     environment.object_store.cache_clear()
+    environment.renditions_queue.cache_clear()
     yield s3_bucket
     settings.cache_clear()
     environment.object_store.cache_clear()
+    environment.renditions_queue.cache_clear()
+
+
+def rendition_queue_client(moto: MotoS3) -> Any:
+    return boto3.client(
+        "sqs", region_name=moto.region, endpoint_url=moto.endpoint_url,
+        aws_access_key_id=moto.access_key_id, aws_secret_access_key=moto.secret_access_key,
+    )
+
+
+def deliver_queued_renditions(moto: MotoS3) -> dict[str, Any]:
+    """What Lambda's SQS poller does: receive what finalize sent, invoke the renditions function
+    with those messages, delete the ones it did not report as failed."""
+    sqs, url = rendition_queue_client(moto), settings().renditions_queue_url
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
+    event = sqs_event(queue_name="renditions", messages=[
+        (m["MessageId"], m["Body"], int(m["Attributes"]["SentTimestamp"]), int(m["Attributes"]["ApproximateReceiveCount"]))
+        for m in messages
+    ])
+    response = renditions_handler.handler(event, LocalLambdaContext("renditions"))
+    failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+    for message in messages:
+        if message["MessageId"] not in failed:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return {"delivered": len(messages), **response}
 
 
 @pytest.fixture
@@ -201,7 +234,9 @@ def user() -> SignedInUser:
     return SignedInUser(uuid.uuid4())
 
 
-def test_upload_finalize_gallery_download_and_delete_through_s3(user: SignedInUser, bucket: BucketView) -> None:
+def test_upload_finalize_gallery_download_and_delete_through_s3(
+    user: SignedInUser, bucket: BucketView, moto_s3_server: MotoS3
+) -> None:
     # Portrait as a phone stores it: landscape pixels turned by EXIF orientation 6.
     original = camera_jpeg(1, width=1200, height=1600, orientation=6, taken_at=datetime(2023, 7, 14, 18, 30, 5))
     assert user.me()["storage_used"] == 0
@@ -221,6 +256,11 @@ def test_upload_finalize_gallery_download_and_delete_through_s3(user: SignedInUs
     status = user.upload_status(granted["upload_id"])
     assert status == {"upload_id": granted["upload_id"], "status": "complete", "photo_id": granted["upload_id"]}
     assert user.me()["storage_used"] == len(original) and user.me()["storage_pending"] == 0
+
+    # Complete and listed before its renditions exist; they come from the queue.
+    [photo] = user.call(gallery, "GET /photos").body["items"]
+    assert (photo["id"], photo["thumbnail_url"], photo["preview_url"]) == (granted["upload_id"], None, None)
+    assert deliver_queued_renditions(moto_s3_server) == {"delivered": 1, "batchItemFailures": []}
 
     listing = user.call(gallery, "GET /photos")
     assert listing.status == 200, listing.body

@@ -121,3 +121,20 @@ def test_a_url_used_again_cannot_overwrite_the_stored_original(store: S3ObjectSt
 
     assert again.status_code == 412, (again.status_code, again.text)
     assert store.head(KEY) == stored
+
+
+def test_download_urls_the_store_signs_itself_are_accepted_and_cannot_be_altered(store: S3ObjectStore) -> None:
+    """Download URLs are signed without botocore's request pipeline (adapters/objectstore/sigv4.py):
+    S3 must accept them as they are, with their response overrides, and refuse any change."""
+    assert send(grant_for(store, JPEG_LIKE), JPEG_LIKE).status_code == 200
+    download = store.presign_download(KEY, expires_in=300, filename="caf\u00e9 1.jpg", content_type="image/jpeg")
+    fetched = httpx.get(download.url, timeout=30)
+    assert fetched.status_code == 200 and fetched.content == JPEG_LIKE
+    assert fetched.headers["content-type"] == "image/jpeg"
+    assert "filename*=UTF-8''caf%C3%A9%201.jpg" in fetched.headers["content-disposition"]
+    for altered in (
+        with_query(download.url, **{"response-content-type": "text/html"}),
+        with_query(download.url, **{"X-Amz-Expires": "3000"}),
+        download.url.replace(KEY, "originals/u1/other"),
+    ):
+        assert_refused(httpx.get(altered, timeout=30), 403, "SignatureDoesNotMatch")

@@ -200,6 +200,19 @@ def test_put_stores_a_rendition_with_its_sha256(store: S3ObjectStore) -> None:
     assert store.read("thumbnails/u1/p1.webp") == rendition
 
 
+@pytest.mark.parametrize("size", [1000, 9 * 1024 * 1024], ids=["one-part", "multipart"])
+def test_put_file_stores_a_playback_copy_from_disk(store: S3ObjectStore, tmp_path, size: int) -> None:
+    # Above boto3's 8 MiB threshold the transfer manager sends parts, read from the file as it goes.
+    copy = tmp_path / "playback.mp4"
+    copy.write_bytes(bytes(range(256)) * (size // 256))
+
+    store.put_file("playback/u1/p1.mp4", copy, content_type="video/mp4")
+
+    info = store.head("playback/u1/p1.mp4")
+    assert (info.size, info.content_type) == (copy.stat().st_size, "video/mp4")
+    assert store.read("playback/u1/p1.mp4") == copy.read_bytes()
+
+
 def test_delete_removes_the_object_and_is_idempotent(store: S3ObjectStore) -> None:
     upload_through_presigned_put(store, "originals/u1/up6", JPEG_LIKE)
 

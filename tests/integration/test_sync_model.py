@@ -1,8 +1,9 @@
 """Model-based test of the change feed: a seeded random walk of thousands of operations over two
 users, through the Lambda handlers. After every step, the library as /sync builds it (replayed from
 no cursor, and followed incrementally from the previous cursor) must be exactly what the listing
-routes show, which must be what a plain Python model of the library expects, and storage_used must
-be the sum of the user's photo sizes, trash included."""
+routes show, which must be what a plain Python model of the library expects (albums listed in
+timeline order, each with its newest photo as cover), and storage_used must be the sum of the user's
+photo sizes, trash included."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ CONTENTS = 24  # distinct files the users draw from: re-uploads, duplicates and 
 MAX_ALBUMS = 5
 # Small pages make a first sync cross its phases mid-page; large ones keep 2,000 steps quick.
 PAGE_LIMITS, PAGE_LIMIT_WEIGHTS = (3, 20, 1000), (1, 2, 7)
+ORDER_CHECK_EVERY = 5  # steps between checks of album order and covers
 
 
 @dataclass
@@ -169,7 +171,7 @@ class Walk:
     def page_limit(self) -> int:
         return self.rng.choices(PAGE_LIMITS, PAGE_LIMIT_WEIGHTS)[0]
 
-    def check(self, lib: Library) -> None:
+    def check(self, lib: Library, *, order: bool) -> None:
         shown = listed(lib.api)
         assert set(shown.timeline) == set(lib.ids(trashed=False))
         assert set(shown.trash) == set(lib.ids(trashed=True))
@@ -178,6 +180,13 @@ class Walk:
             a: {p for b, p in lib.members if b == a and not lib.photos[p]["trashed"]} for a in lib.albums
         }
         assert all(v["photo_count"] == len(shown.album_photos[a]) for a, v in shown.albums.items())
+        # An album lists its photos in timeline order, and its cover is the first one's thumbnail
+        # (every few steps: the walk's time goes to HTTP calls).
+        timeline = [p["id"] for p in lib.api.all_pages("/photos", limit="500")] if order else []
+        for album_id, album in shown.albums.items() if order else ():
+            in_order = [p for p in timeline if p in shown.album_photos[album_id]]
+            assert [p["id"] for p in lib.api.all_pages("/photos", album_id=album_id, limit="7")] == in_order
+            assert album["cover_thumbnail_url"] == (shown.timeline[in_order[0]]["thumbnail_url"] if in_order else None)
         me = lib.api.ok("GET", "/me")
         assert me["storage_used"] == sum(p["size"] for p in lib.photos.values())
         assert me["storage_trash"] == sum(p["size"] for p in lib.photos.values() if p["trashed"])
@@ -215,7 +224,7 @@ def test_sync_replayed_or_followed_always_equals_the_listings(uow, lambda_env):
             touched = [lib]
         try:
             for library in touched:
-                walk.check(library)
+                walk.check(library, order=step % ORDER_CHECK_EVERY == 0)
         except AssertionError as failure:
             raise AssertionError(f"step {step} ({name}), seed {SEED}: {failure}") from failure
     # The walk went through every kind of operation and reached libraries of some size.

@@ -17,6 +17,7 @@ from photosync.local.lambda_runtime import LocalLambdaContext
 from photosync.services import cleanup, finalize, trash
 from tests.integration.test_uploads import distinct_jpeg
 from tests.support.lambda_api import LambdaApi
+from tests.support.renditions import finalize_and_render
 
 SCHEDULED_EVENT = json.loads(
     (Path(__file__).resolve().parents[1] / "fixtures" / "events" / "eventbridge_scheduled.json").read_text()
@@ -24,14 +25,15 @@ SCHEDULED_EVENT = json.loads(
 
 
 def upload(api: LambdaApi, uow, data: bytes) -> str:
-    """POST /uploads, the bytes into the store, and the finalize the store's event would trigger."""
+    """POST /uploads, the bytes into the store, the finalize the store's event would trigger, and
+    the renditions it queues."""
     granted = api.ok("POST", "/uploads", status=201, json_body={
         "filename": "IMG.JPG", "content_type": "image/jpeg", "size": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
     })
     key = f"originals/{api.user_id}/{granted['upload_id']}"
     environment.object_store().put(key, data, content_type="image/jpeg")
-    assert finalize.finalize_object(uow, environment.object_store(), key).outcome == "finalized"
+    assert finalize_and_render(uow, environment.object_store(), key).outcome == "finalized"
     return granted["upload_id"]
 
 

@@ -16,13 +16,17 @@ import pytest
 from psycopg.rows import dict_row
 
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
+from photosync.adapters.queues import LocalQueue
+from photosync.config import settings
 from photosync.domain.errors import QuotaExceeded
 from photosync.domain.validation import UploadRequest
+from photosync.handlers import environment
 from photosync.handlers import finalize as finalize_handler
 from photosync.local.lambda_runtime import LocalLambdaContext
 from photosync.services import finalize, uploads
 from tests.conftest import new_user
 from tests.support.images import make_jpeg
+from tests.support.renditions import MemoryQueue, handle_queued
 
 
 def distinct_jpeg(n: int, **kwargs) -> bytes:
@@ -61,11 +65,16 @@ def test_grant_upload_finalize_charges_once_and_keeps_the_upload_id(uow, store):
     assert uploads.upload_status(uow, owner_id=owner, upload_id=granted.upload_id).status == "pending"
 
     store.put(object_key(owner, granted.upload_id), data, content_type="image/jpeg")
-    result = finalize.finalize_object(uow, store, object_key(owner, granted.upload_id))
+    queue = MemoryQueue()
+    result = finalize.finalize_object(uow, store, object_key(owner, granted.upload_id), queue=queue)
 
-    assert result.outcome == "finalized"
+    assert (result.outcome, result.renditions) == ("finalized", "queued")
     photo = uow.photos.get(granted.upload_id, owner_id=owner)
     assert photo is not None and photo.size == len(data) and (photo.width, photo.height) == (800, 600)
+    # Complete before its renditions exist: they are the renditions function's work.
+    assert (photo.renditions, photo.thumbnail_key) == ("pending", None)
+    assert handle_queued(uow, store, queue) == ["ready"]
+    photo = uow.photos.get(granted.upload_id, owner_id=owner)
     assert photo.thumbnail_key is not None and store.head(photo.thumbnail_key) is not None
     state = account(uow, owner)
     assert (state.storage_used, state.storage_pending) == (len(data), 0)
@@ -153,8 +162,9 @@ def test_finalize_delivered_concurrently_makes_one_photo_and_one_charge(uow, sto
     assert set(outcomes) <= {"finalized", "already_finalized"}
     assert uow.conn.execute("SELECT count(*) AS n FROM photos").fetchone()["n"] == 1
     assert account(uow, owner).storage_used == len(data)
-    photo = uow.photos.get(granted.upload_id, owner_id=owner)
-    assert store.head(photo.thumbnail_key) is not None
+    # Only the delivery that made the photo queued its renditions.
+    queued = LocalQueue(environment.local_renditions_queue_dir(settings().data_dir)).receive(max_messages=10)
+    assert [json.loads(m.body)["photo_id"] for m in queued] == [str(granted.upload_id)]
 
 
 def test_event_after_cleanup_released_the_reservation_charges_nothing_and_removes_the_object(uow, store):

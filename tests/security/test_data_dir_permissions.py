@@ -45,7 +45,7 @@ def test_everything_in_the_data_directory_is_private_after_an_upload(home):
     try:
         user = ApiUser(server.base_url)
         photo_id = user.upload(make_jpeg(width=800, height=600))
-        assert user.request("GET", f"/photos/{photo_id}").json()["thumbnail_url"]  # renditions were written
+        assert user.wait_for_renditions(photo_id)["thumbnail_url"]  # renditions were written
     finally:
         server.stop()
 

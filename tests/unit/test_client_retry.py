@@ -245,3 +245,38 @@ def test_upload_of_content_the_server_has_sends_no_bytes(tmp_path):
     result = client.upload_file(source)
     assert (result.photo_id, result.duplicate) == ("p9", True)
     assert hosts == ["/uploads"]
+
+
+def test_a_batch_answer_is_one_result_per_file_with_each_file_s_error_returned_not_raised() -> None:
+    from photosync.client import DuplicateUpload, FileToUpload, UploadGrant
+
+    grant = {"upload_id": "u-1", "status": "pending", "method": "PUT", "url": "http://store/1", "headers": {},
+             "expires_at": "2026-12-01T23:00:00Z"}
+    answers = [
+        grant,
+        {"status": "duplicate", "photo_id": "p-1", "in_trash": True},
+        {"error": {"code": "quota_exceeded", "message": "not enough storage", "storage_quota": 2048,
+                   "storage_used": 1536, "storage_pending": 100, "size": 600}},
+        {"error": {"code": "unsupported_media_type", "message": "'text/plain' is not supported"}},
+        {**grant, "duplicate_of": 0},
+    ]
+    sent: list[dict] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(json.loads(request.content))
+        return httpx.Response(200, json={"results": answers})
+
+    client, sleeps = _client(handler)
+    files = [FileToUpload(f"f{n}.jpg", "image/jpeg", 600, f"{n:064x}") for n in range(len(answers))]
+
+    results = client.request_uploads(files)
+
+    assert sent == [{"files": [{"filename": f.filename, "content_type": "image/jpeg", "size": 600, "sha256": f.sha256}
+                               for f in files]}]
+    assert isinstance(results[0], UploadGrant) and results[0].duplicate_of is None
+    assert results[1] == DuplicateUpload(photo_id="p-1", in_trash=True)
+    assert isinstance(results[2], QuotaExceeded) and (results[2].status, results[2].requested) == (413, 600)
+    assert str(results[2]) == "Storage quota exceeded: 1.5 KiB used and 100 B being uploaded of 2.0 KiB; this file needs 600 B"
+    assert isinstance(results[3], UnsupportedMediaType) and results[3].status == 415
+    assert isinstance(results[4], UploadGrant) and results[4].duplicate_of == 0
+    assert sleeps == []  # answered at once, nothing retried

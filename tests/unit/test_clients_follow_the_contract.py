@@ -43,6 +43,10 @@ SCHEMA_OF_MODEL = {
     "Change": "Change",
     "SyncPage": "SyncPage",
     "EmptiedTrash": "Emptied",
+    "Member": "Member",
+    "Link": "Link",
+    "PublicPhoto": "PublicPhoto",
+    "PublicAlbumPage": "PublicPage",
 }
 OUTSIDE_THE_DOCUMENT = {"Token"}  # sign-in answers: Cognito's or the local identity provider's
 MODELS = {
@@ -54,7 +58,7 @@ MODEL_SCHEMAS = {MODELS[name]: schema for name, schema in SCHEMA_OF_MODEL.items(
 # Answers the SDK reads in client/api.py without a model: (schema, the field it reads by index).
 READ_IN_API = [
     ("DuplicateUpload", "photo_id"), ("LookupResult", "found"), ("Added", "added"), ("AlbumList", "items"),
-    ("Restored", "restored"),
+    ("Restored", "restored"), ("UploadBatchResults", "results"), ("MemberList", "items"), ("LinkList", "items"),
 ]
 JSON_TYPES = {
     str: {"string"}, int: {"integer"}, bool: {"boolean"}, datetime: {"string"}, dict: {"object"},

@@ -102,6 +102,6 @@ def test_the_sam_template_builds_the_layer_from_the_lock_for_the_functions_runti
     assert [layer["Metadata"]["BuildArchitecture"]] == globals_["Architectures"] == ["arm64"]
     assert {"Ref": "DependenciesLayer"} in globals_["Layers"]
     header = (DEPENDENCIES / "requirements.txt").read_text().splitlines()[:3]
-    assert any("CPython 3.12 on manylinux2014_aarch64" in line for line in header), header
+    assert any("CPython 3.12 on manylinux_2_28_aarch64" in line for line in header), header
     functions = [v for v in template["Resources"].values() if v["Type"] == "AWS::Serverless::Function"]
     assert functions and all("Layers" not in f["Properties"] and "Runtime" not in f["Properties"] for f in functions)

@@ -28,7 +28,6 @@ from tests.support.images import (
     make_gif,
     make_heic,
     make_jpeg,
-    make_mp4,
     make_png,
     make_truncated_jpeg,
     make_webp,
@@ -511,37 +510,3 @@ def test_corrupt_content_raises_media_error(content_type: str, data: bytes) -> N
 def test_unknown_type_raises_media_error() -> None:
     with pytest.raises(MediaError, match="image/tiff"):
         inspect_media(b"II*\x00", "image/tiff")
-
-
-# --- videos ---------------------------------------------------------------------------------------
-
-
-def test_mp4_header_gives_displayed_size_and_creation_time() -> None:
-    data = make_mp4(1920, 1080, created=datetime(2023, 5, 6, 7, 8, 9, tzinfo=UTC), rotation=90)
-
-    assert inspect_media(data, "video/mp4") == MediaInfo(
-        "video/mp4", 1080, 1920, datetime(2023, 5, 6, 7, 8, 9, tzinfo=UTC), None, None, None, None
-    )
-    assert make_renditions(data, "video/mp4") is None
-
-
-def test_quicktime_with_movie_header_at_the_end() -> None:
-    data = make_mp4(3840, 2160, created=datetime(2021, 12, 24, 18, 0, 0, tzinfo=UTC), quicktime=True, moov_at_end=True)
-
-    info = inspect_media(data, "video/quicktime")
-
-    assert (info.width, info.height, info.taken_at) == (3840, 2160, datetime(2021, 12, 24, 18, 0, 0, tzinfo=UTC))
-    assert make_renditions(data, "video/quicktime") is None
-
-
-@pytest.mark.parametrize("keep", [32, 100, 0.5])
-def test_video_without_a_complete_movie_header_has_no_metadata(keep: float) -> None:
-    data = make_mp4(1920, 1080, created=datetime(2023, 5, 6, 7, 8, 9, tzinfo=UTC), moov_at_end=True)
-    head = data[: int(len(data) * keep) if keep < 1 else int(keep)]
-
-    assert inspect_media(head, "video/mp4") == MediaInfo("video/mp4", None, None, None, None, None, None, None)
-
-
-def test_video_without_a_clock_has_no_time() -> None:
-    info = inspect_media(make_mp4(1280, 720), "video/mp4")
-    assert (info.width, info.height, info.taken_at) == (1280, 720, None)

@@ -36,6 +36,7 @@ EXPECTED_ROUTES = {
     ("GET", "/me"): "AccountFunction",
     ("POST", "/photos/lookup"): "AccountFunction",
     ("POST", "/uploads"): "RequestUploadFunction",
+    ("POST", "/uploads/batch"): "RequestUploadFunction",
     ("GET", "/uploads/{upload_id}"): "RequestUploadFunction",
     ("DELETE", "/uploads/{upload_id}"): "RequestUploadFunction",
     ("POST", "/uploads/{upload_id}/parts"): "RequestUploadFunction",
@@ -52,13 +53,27 @@ EXPECTED_ROUTES = {
     ("DELETE", "/albums/{album_id}"): "AlbumsFunction",
     ("POST", "/albums/{album_id}/photos"): "AlbumsFunction",
     ("DELETE", "/albums/{album_id}/photos/{photo_id}"): "AlbumsFunction",
+    ("POST", "/albums/{album_id}/members"): "AlbumsFunction",
+    ("GET", "/albums/{album_id}/members"): "AlbumsFunction",
+    ("PATCH", "/albums/{album_id}/members/{member_id}"): "AlbumsFunction",
+    ("DELETE", "/albums/{album_id}/members/{member_id}"): "AlbumsFunction",
+    ("POST", "/albums/{album_id}/links"): "AlbumsFunction",
+    ("GET", "/albums/{album_id}/links"): "AlbumsFunction",
+    ("DELETE", "/albums/{album_id}/links/{link_id}"): "AlbumsFunction",
+    ("GET", "/public/{token}"): "PublicFunction",
+    ("GET", "/public/{token}/photos/{photo_id}/download"): "PublicFunction",
     ("GET", "/trash"): "TrashFunction",
     ("POST", "/trash/restore"): "TrashFunction",
     ("DELETE", "/trash/{photo_id}"): "TrashFunction",
     ("POST", "/trash/empty"): "TrashFunction",
     ("GET", "/sync"): "SyncFunction",
 }
-PUBLIC_ROUTES = {("GET", "/healthz"), ("GET", "/openapi.json")}
+# Exactly these routes skip the JWT authorizer: health, the contract, and public album links (whose
+# token is the credential). Every other route, the sharing ones included, keeps it.
+PUBLIC_ROUTES = {
+    ("GET", "/healthz"), ("GET", "/openapi.json"),
+    ("GET", "/public/{token}"), ("GET", "/public/{token}/photos/{photo_id}/download"),
+}
 
 EXPECTED_HANDLERS = {
     "RequestUploadFunction": "photosync.handlers.http.uploads.handler",
@@ -69,7 +84,9 @@ EXPECTED_HANDLERS = {
     "TrashFunction": "photosync.handlers.http.trash.handler",
     "SyncFunction": "photosync.handlers.http.sync.handler",
     "AccountFunction": "photosync.handlers.http.account.handler",
+    "PublicFunction": "photosync.handlers.http.public.handler",
     "FinalizeFunction": "photosync.handlers.finalize.handler",
+    "RenditionsFunction": "photosync.handlers.renditions.handler",
     "CleanupFunction": "photosync.handlers.cleanup.handler",
     "PostConfirmationFunction": "photosync.handlers.post_confirmation.handler",
     "MigrateFunction": "photosync.handlers.migrate.handler",
@@ -98,14 +115,19 @@ EXPECTED_S3_GRANTS = {
     # Moving to the trash touches no object; deleting from the trash removes them.
     "DeleteFunction": set(),
     "TrashFunction": grants(("s3:GetObject",), RENDITION_PREFIXES) | grants(("s3:DeleteObject",), OBJECT_PREFIXES),
-    "FinalizeFunction": grants(("s3:GetObject", "s3:PutObject", "s3:DeleteObject"), OBJECT_PREFIXES)
-    | {("s3:ListBucket", BUCKET)},
+    # Finalize reads an original's header and rejects it or not; it makes no renditions.
+    "FinalizeFunction": grants(("s3:GetObject", "s3:DeleteObject"), ("originals/*",)) | {("s3:ListBucket", BUCKET)},
+    # Renditions of a photo deleted meanwhile are removed again.
+    "RenditionsFunction": grants(("s3:GetObject",), ("originals/*",))
+    | grants(("s3:PutObject", "s3:DeleteObject"), RENDITION_PREFIXES),
     "CleanupFunction": grants(("s3:GetObject", "s3:DeleteObject"), OBJECT_PREFIXES)
     | grants(("s3:PutObject",), RENDITION_PREFIXES)
     | grants(("s3:AbortMultipartUpload",), ("originals/*",))
     | {("s3:ListBucket", BUCKET)},
     "SyncFunction": grants(("s3:GetObject",), RENDITION_PREFIXES),
     "AlbumsFunction": set(),
+    # A public link's page signs thumbnails and previews, and downloads when the link allows them.
+    "PublicFunction": grants(("s3:GetObject",), OBJECT_PREFIXES),
     "AccountFunction": set(),
     "PostConfirmationFunction": set(),
     "MigrateFunction": set(),
@@ -176,18 +198,7 @@ def test_cfn_lint_finds_nothing_in_the_transformed_template(deployed: dict[str, 
 
 # Routes of api.md that no function serves yet, each with the open issue that adds it: a route the
 # contract gains without an issue taking it on fails the test below.
-NOT_YET_SERVED = {
-    ("POST", "/uploads/batch"): "issue 12 (throughput)",
-    ("POST", "/albums/{}/members"): "issue 14 (sharing)",
-    ("GET", "/albums/{}/members"): "issue 14 (sharing)",
-    ("PATCH", "/albums/{}/members/{}"): "issue 14 (sharing)",
-    ("DELETE", "/albums/{}/members/{}"): "issue 14 (sharing)",
-    ("POST", "/albums/{}/links"): "issue 14 (sharing)",
-    ("GET", "/albums/{}/links"): "issue 14 (sharing)",
-    ("DELETE", "/albums/{}/links/{}"): "issue 14 (sharing)",
-    ("GET", "/public/{}"): "issue 14 (sharing)",
-    ("GET", "/public/{}/photos/{}/download"): "issue 14 (sharing)",
-}
+NOT_YET_SERVED: dict[tuple[str, str], str] = {}
 
 
 def test_the_expected_routes_are_the_api_routes_of_api_md_less_those_an_open_issue_adds() -> None:
@@ -281,9 +292,10 @@ def test_the_network_has_no_internet_path(deployed: dict[str, Any]) -> None:
     s3 = endpoints["com.amazonaws.${AWS::Region}.s3"]
     assert s3["VpcEndpointType"] == "Gateway"
     assert s3["RouteTableIds"] == [{"Ref": "PrivateRouteTable"}]
-    secrets = endpoints["com.amazonaws.${AWS::Region}.secretsmanager"]
-    assert secrets["VpcEndpointType"] == "Interface"
-    assert secrets["PrivateDnsEnabled"] is True
+    for service in ("secretsmanager", "sqs"):
+        interface = endpoints[f"com.amazonaws.${{AWS::Region}}.{service}"]
+        assert interface["VpcEndpointType"] == "Interface", service
+        assert interface["PrivateDnsEnabled"] is True, service
 
 
 def ingress_rules(template: dict[str, Any], group: str) -> list[dict[str, Any]]:
@@ -369,6 +381,56 @@ def test_uploads_to_originals_trigger_finalize(deployed: dict[str, Any]) -> None
         if p["Properties"]["Principal"] == "s3.amazonaws.com"
     ]
     assert [p["FunctionName"] for p in permissions] == [{"Ref": "FinalizeFunction"}]
+
+
+def sqs_actions(deployed: dict[str, Any], function: str) -> dict[str, set[str]]:
+    """The SQS actions a function's role allows, by the logical id of the queue they name."""
+    allowed: dict[str, set[str]] = {}
+    for statement in function_statements(deployed, function):
+        actions = {a for a in as_list(statement["Action"]) if a.startswith("sqs:")}
+        if not actions:
+            continue
+        assert statement["Effect"] == "Allow"
+        for resource in as_list(statement["Resource"]):
+            assert resource["Fn::GetAtt"][1] == "Arn", (function, resource)
+            allowed.setdefault(resource["Fn::GetAtt"][0], set()).update(actions)
+    return allowed
+
+
+def test_finalize_queues_renditions_for_the_renditions_function_to_consume(deployed: dict[str, Any]) -> None:
+    resources = deployed["Resources"]
+    queue = resources["RenditionsQueue"]["Properties"]
+    # A message failing three deliveries goes to the dead-letter queue (its depth alarm is checked
+    # with the other dead-letter queues), after a visibility timeout covering six function timeouts.
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["RenditionsDeadLetterQueue", "Arn"]}, "maxReceiveCount": 3
+    }
+    timeout = functions(deployed)["RenditionsFunction"]["Properties"]["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+    [mapping] = resources_of_type(deployed, "AWS::Lambda::EventSourceMapping").values()
+    assert mapping["Properties"]["EventSourceArn"] == {"Fn::GetAtt": ["RenditionsQueue", "Arn"]}
+    assert mapping["Properties"]["FunctionName"] == {"Ref": "RenditionsFunction"}
+    assert mapping["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # Who may do what with the queues: finalize and the sweep send, the renditions function
+    # consumes; each asynchronously invoked function also sends to its own dead-letter queue.
+    expected = {
+        "FinalizeFunction": {"RenditionsQueue": {"sqs:SendMessage"}, "FinalizeDeadLetterQueue": {"sqs:SendMessage"}},
+        "CleanupFunction": {"RenditionsQueue": {"sqs:SendMessage"}, "CleanupDeadLetterQueue": {"sqs:SendMessage"}},
+        "MigrateFunction": {"MigrateDeadLetterQueue": {"sqs:SendMessage"}},
+        "RenditionsFunction": {
+            "RenditionsQueue": {
+                "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"
+            }
+        },
+    }
+    for function in functions(deployed):
+        assert sqs_actions(deployed, function) == expected.get(function, {}), function
+    # No role gets the managed SQS policy (it allows every queue).
+    for role in resources_of_type(deployed, "AWS::IAM::Role").values():
+        assert not any("SQS" in json.dumps(arn) for arn in role["Properties"].get("ManagedPolicyArns", []))
+    for function in ("FinalizeFunction", "CleanupFunction"):
+        variables = functions(deployed)[function]["Properties"]["Environment"]["Variables"]
+        assert variables["PHOTOSYNC_RENDITIONS_QUEUE_URL"] == {"Ref": "RenditionsQueue"}, function
 
 
 def test_cleanup_runs_every_15_minutes(deployed: dict[str, Any]) -> None:
@@ -502,6 +564,7 @@ def test_function_environment_is_what_the_settings_read(deployed: dict[str, Any]
             ("UploadUrlTtlSeconds", "PHOTOSYNC_UPLOAD_URL_TTL_SECONDS"),
             ("PendingTtlSeconds", "PHOTOSYNC_PENDING_TTL_SECONDS"),
             ("TrashRetentionDays", "PHOTOSYNC_TRASH_RETENTION_DAYS"),
+            ("MaxTranscodeSeconds", "PHOTOSYNC_MAX_TRANSCODE_SECONDS"),
         ):
             assert variables[variable] == {"Ref": parameter}, (name, variable)
         # With the parameter defaults and sample values for the resource references, the settings
@@ -511,6 +574,7 @@ def test_function_environment_is_what_the_settings_read(deployed: dict[str, Any]
         assert settings.database_secret_arn and settings.database_host
         assert settings.upload_url_ttl_seconds == 900
         assert settings.trash_retention_days == 30
+        assert settings.max_transcode_seconds == 300
         assert variables["POWERTOOLS_SERVICE_NAME"] == "photosync"
 
 
@@ -561,7 +625,9 @@ def test_the_web_client_s_policy_allows_exactly_its_own_origins(deployed: dict[s
     headers = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
     template, variables = headers["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
     directives = {name: values for name, *values in (part.split() for part in template.split(";") if part.strip())}
-    assert directives["script-src"] == directives["style-src"] == ["'self'"]
+    # WebAssembly (hash-wasm's SHA-256) may be compiled; no eval, no inline script.
+    assert directives["script-src"] == ["'self'", "'wasm-unsafe-eval'"]
+    assert directives["style-src"] == ["'self'"]
     assert directives["connect-src"] == ["'self'", "${Api}", "${HostedUi}", "${Bucket}"]
     assert directives["img-src"][:2] == directives["media-src"][:2] == ["'self'", "${Bucket}"]
     assert directives["frame-ancestors"] == directives["object-src"] == directives["base-uri"] == ["'none'"]

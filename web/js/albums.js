@@ -1,11 +1,23 @@
-// Albums: the list, one album's photos, and the "Add to album" picker used by the viewer.
+// Albums: the list (the caller's own and those shared with them), one album's photos, and the
+// "Add to album" picker used by the viewer. What an album offers follows the caller's role in it:
+// the owner renames, shares and deletes; a contributor adds their own photos; a viewer looks.
 
 import { $, h, toast } from "./dom.js";
 import { confirmDialog, promptDialog } from "./dialogs.js";
+import { ROLE_LABELS } from "./sharing.js";
 import { Timeline } from "./timeline.js";
 
 function countLabel(count) {
   return `${count} ${count === 1 ? "item" : "items"}`;
+}
+
+function sharedBy(album) {
+  return `Shared by ${album.owner?.email ?? "someone"}`;
+}
+
+/** Albums the caller may put their own photos in. */
+function acceptsPhotos(album) {
+  return album.role === "owner" || album.role === "contributor";
 }
 
 export class AlbumPicker {
@@ -32,7 +44,7 @@ export class AlbumPicker {
     this.choices.replaceChildren(h("li", { class: "muted", text: "Loading albums…" }));
     this.dialog.showModal();
     try {
-      const { items } = await this.api.listAlbums();
+      const items = (await this.api.listAlbums()).items.filter(acceptsPhotos);
       this.choices.replaceChildren(
         ...items.map((album) =>
           h("li", {},
@@ -43,7 +55,7 @@ export class AlbumPicker {
               onclick: () => this.addTo(album),
             },
             h("span", { class: "album-choice-name", text: album.name }),
-            h("span", { class: "muted", text: countLabel(album.photo_count) }))),
+            h("span", { class: "muted", text: album.role === "owner" ? countLabel(album.photo_count) : sharedBy(album) }))),
         ),
       );
       if (items.length === 0) this.choices.replaceChildren(h("li", { class: "muted", text: "No albums yet. Create one below." }));
@@ -88,7 +100,11 @@ export class AlbumsView {
   constructor({ api, element }) {
     this.api = api;
     this.element = element;
-    this.grid = h("div", { class: "album-grid" });
+    this.grid = h("div", { class: "album-grid", dataset: { albums: "own" } });
+    this.sharedGrid = h("div", { class: "album-grid", dataset: { albums: "shared" } });
+    this.sharedSection = h("section", { class: "shared-albums", "aria-label": "Shared with me", hidden: true },
+      h("h2", { class: "section-title", text: "Shared with me" }),
+      this.sharedGrid);
     this.status = h("div", { class: "timeline-status", role: "status" });
     this.empty = h("div", { class: "empty-state", hidden: true },
       h("div", { class: "empty-illustration empty-albums", "aria-hidden": "true" }),
@@ -98,7 +114,7 @@ export class AlbumsView {
       h("div", { class: "view-header" },
         h("h1", { text: "Albums" }),
         h("button", { type: "button", class: "button primary", text: "New album", onclick: () => this.create() })),
-      this.status, this.empty, this.grid,
+      this.status, this.empty, this.grid, this.sharedSection,
     );
   }
 
@@ -106,8 +122,12 @@ export class AlbumsView {
     this.status.textContent = "Loading albums…";
     try {
       const { items } = await this.api.listAlbums();
+      const own = items.filter((album) => album.role === "owner");
+      const shared = items.filter((album) => album.role !== "owner");
       this.status.textContent = "";
-      this.grid.replaceChildren(...items.map((album) => this.card(album)));
+      this.grid.replaceChildren(...own.map((album) => this.card(album)));
+      this.sharedGrid.replaceChildren(...shared.map((album) => this.card(album)));
+      this.sharedSection.hidden = shared.length === 0;
       this.empty.hidden = items.length > 0;
     } catch (error) {
       if (error.status !== 401) this.status.textContent = error.message;
@@ -120,7 +140,8 @@ export class AlbumsView {
     return h("a", { class: "album-card", href: `#/albums/${encodeURIComponent(album.id)}`, dataset: { albumId: album.id } },
       cover,
       h("span", { class: "album-name", text: album.name }),
-      h("span", { class: "album-count muted", text: countLabel(album.photo_count) }));
+      h("span", { class: "album-count muted", text: countLabel(album.photo_count) }),
+      album.role === "owner" ? null : h("span", { class: "album-owner muted", text: sharedBy(album) }));
   }
 
   async loadCover(album, cover) {
@@ -146,33 +167,47 @@ export class AlbumsView {
 }
 
 export class AlbumView {
-  constructor({ api, element, albumId, onOpen }) {
+  constructor({ api, element, albumId, onOpen, shareDialog }) {
     this.api = api;
     this.element = element;
     this.albumId = albumId;
+    this.shareDialog = shareDialog;
+    this.accountId = null;
     this.title = h("h1", { text: "Album" });
     this.count = h("span", { class: "muted album-meta" });
+    this.sharing = h("span", { class: "muted album-sharing" });
+    this.actions = h("div", { class: "view-actions" });
     this.timeline = new Timeline({
       api,
       albumId,
-      onOpen: (photo, timeline) => onOpen(photo, { timeline, albumId }),
+      onOpen: (photo, timeline) => onOpen(photo, { timeline, albumId, allowed: (shown) => this.allowed(shown) }),
       emptyTitle: "This album is empty",
       emptyText: "Open a photo and choose “Add to album” to put it here.",
     });
     this.element.replaceChildren(
       h("div", { class: "view-header" },
         h("a", { href: "#/albums", class: "button ghost back-link", text: "← Albums" }),
-        h("div", { class: "view-title" }, this.title, this.count),
-        h("div", { class: "view-actions" },
-          h("button", { type: "button", class: "button", text: "Rename", onclick: () => this.rename() }),
-          h("button", { type: "button", class: "button danger", text: "Delete album", onclick: () => this.remove() }))),
+        h("div", { class: "view-title" }, this.title, this.count, this.sharing),
+        this.actions),
       this.timeline.element,
     );
   }
 
+  /** What the viewer offers for a photo of this album: a member's photos stay theirs. */
+  allowed(photo) {
+    const mine = !photo.owner_id || photo.owner_id === this.accountId;
+    return {
+      trash: mine,
+      addToAlbum: mine,
+      removeFromAlbum: this.album?.role === "owner" || (this.album?.role === "contributor" && mine),
+    };
+  }
+
   async load() {
     try {
-      this.show(await this.api.getAlbum(this.albumId));
+      const [album, account] = await Promise.all([this.api.getAlbum(this.albumId), this.api.me()]);
+      this.accountId = account.id;
+      this.show(album);
       this.timeline.loadMore();
     } catch (error) {
       if (error.status === 401) return;
@@ -185,6 +220,42 @@ export class AlbumView {
     this.album = album;
     this.title.textContent = album.name;
     this.count.textContent = countLabel(album.photo_count);
+    this.sharing.textContent = album.role === "owner" ? "" : `${sharedBy(album)} · ${ROLE_LABELS[album.role] ?? album.role}`;
+    if (this.shownRole !== album.role) this.showActions(album.role);
+  }
+
+  showActions(role) {
+    this.shownRole = role;
+    const button = (text, onclick, kind = "") => h("button", { type: "button", class: `button ${kind}`.trim(), text, onclick });
+    if (role === "owner") {
+      this.actions.replaceChildren(
+        button("Share", () => this.shareDialog.open(this.album), "primary"),
+        button("Rename", () => this.rename()),
+        button("Delete album", () => this.remove(), "danger"));
+    } else {
+      this.actions.replaceChildren(button("Leave album", () => this.leave(), "danger"));
+    }
+    this.timeline.empty.querySelector("p").textContent = role === "viewer"
+      ? "Photos added to this album will show here."
+      : "Open one of your photos and choose “Add to album” to put it here.";
+  }
+
+  async leave() {
+    const confirmed = await confirmDialog({
+      title: "Leave this album?",
+      body: `“${this.album.name}” will no longer be shared with you. Photos of yours in it leave it too.`,
+      confirmLabel: "Leave album",
+    });
+    if (!confirmed) return;
+    try {
+      const { items } = await this.api.listMembers(this.albumId);
+      const me = items.find((member) => member.user_id === this.accountId && member.role !== "owner");
+      if (me) await this.api.removeMember(this.albumId, me.id);
+      toast("You left the album");
+      window.location.hash = "#/albums";
+    } catch (error) {
+      if (error.status !== 401) toast(error.message, { kind: "error" });
+    }
   }
 
   /** The album changed elsewhere: new name or count; photos that came back are loaded again. */

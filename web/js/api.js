@@ -122,7 +122,8 @@ export function createApi({ baseUrl, getToken, renewToken = async () => null, on
     getPhoto: (id) => request("GET", `/photos/${encodeURIComponent(id)}`),
     downloadUrl: (id) => request("GET", `/photos/${encodeURIComponent(id)}/download`),
     deletePhoto: (id) => request("DELETE", `/photos/${encodeURIComponent(id)}`),
-    requestUpload: (grant) => request("POST", "/uploads", { json: grant }),
+    requestUploads: (files) => request("POST", "/uploads/batch", { json: { files } }),
+    lookup: (sha256) => request("POST", "/photos/lookup", { json: { sha256 } }),
     uploadStatus: (id) => request("GET", `/uploads/${encodeURIComponent(id)}`),
     listAlbums: () => request("GET", "/albums"),
     getAlbum: (id) => request("GET", `/albums/${encodeURIComponent(id)}`),
@@ -138,5 +139,19 @@ export function createApi({ baseUrl, getToken, renewToken = async () => null, on
     deleteForever: (id) => request("DELETE", `/trash/${encodeURIComponent(id)}`),
     emptyTrash: () => request("POST", "/trash/empty"),
     sync: ({ cursor, limit, signal } = {}) => request("GET", "/sync", { query: { cursor, limit }, signal }),
+    // Sharing (owner only, except listing members and a member removing themselves).
+    listMembers: (id) => request("GET", `/albums/${encodeURIComponent(id)}/members`),
+    addMember: (id, email, role) => request("POST", `/albums/${encodeURIComponent(id)}/members`, { json: { email, role } }),
+    changeMemberRole: (id, memberId, role) =>
+      request("PATCH", `/albums/${encodeURIComponent(id)}/members/${encodeURIComponent(memberId)}`, { json: { role } }),
+    removeMember: (id, memberId) =>
+      request("DELETE", `/albums/${encodeURIComponent(id)}/members/${encodeURIComponent(memberId)}`),
+    listLinks: (id) => request("GET", `/albums/${encodeURIComponent(id)}/links`),
+    createLink: (id, options) => request("POST", `/albums/${encodeURIComponent(id)}/links`, { json: options }),
+    deleteLink: (id, linkId) => request("DELETE", `/albums/${encodeURIComponent(id)}/links/${encodeURIComponent(linkId)}`),
+    partUrls: (uploadId, parts) => request("POST", `/uploads/${encodeURIComponent(uploadId)}/parts`, { json: { parts } }),
+    storedParts: (uploadId) => request("GET", `/uploads/${encodeURIComponent(uploadId)}/parts`),
+    completeUpload: (uploadId, parts) =>
+      request("POST", `/uploads/${encodeURIComponent(uploadId)}/complete`, { json: { parts } }),
   };
 }

@@ -52,5 +52,15 @@ export function formatDateTime(value) {
 }
 
 export function formatDimensions(photo) {
-  return photo.width && photo.height ? `${photo.width} × ${photo.height}` : "Unknown";
+  const size = photo.width && photo.height ? `${photo.width} × ${photo.height}` : "Unknown";
+  return photo.duration_ms == null ? size : `${size} · ${formatDuration(photo.duration_ms)}`;
+}
+
+/** A video's length as a player shows it: 0:07, 12:34, 1:02:03. */
+export function formatDuration(ms) {
+  const total = Math.round(ms / 1000);
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, "0");
+  return hours ? `${hours}:${String(minutes).padStart(2, "0")}:${seconds}` : `${minutes}:${seconds}`;
 }

@@ -10,6 +10,8 @@ import {
 import { loadConfig } from "./config.js";
 import { confirmDialog } from "./dialogs.js";
 import { $, toast } from "./dom.js";
+import { publicToken, startPublicPage } from "./public.js";
+import { ShareDialog } from "./sharing.js";
 import { StorageMeter } from "./storage.js";
 import { LibrarySync } from "./sync.js";
 import { Timeline } from "./timeline.js";
@@ -22,6 +24,7 @@ let app = null;
 
 function show(screen) {
   $("#boot").hidden = screen !== "boot";
+  $("#public").hidden = screen !== "public";
   $("#signin").hidden = screen !== "signin";
   $("#app").hidden = screen !== "app";
 }
@@ -97,6 +100,7 @@ class App {
       },
     });
     this.storage = new StorageMeter({ api: this.api, element: $("#storage") });
+    this.shareDialog = new ShareDialog({ api: this.api, signal });
     this.albumPicker = new AlbumPicker({
       api: this.api,
       signal,
@@ -183,7 +187,7 @@ class App {
         if (!replay && this.albumView?.albumId === id) {
           if (change.op === "upsert") this.albumView.refreshFrom(change.album);
           else {
-            toast("This album was deleted");
+            toast(this.albumView.album?.role === "owner" ? "This album was deleted" : "This album is no longer shared with you");
             window.location.hash = "#/albums";
           }
         }
@@ -288,6 +292,7 @@ class App {
         element: $("#album-view"),
         albumId: id,
         onOpen: (photo, context) => this.viewer.open(photo, context),
+        shareDialog: this.shareDialog,
       });
       $("#album-view").hidden = false;
       this.albumView.load();
@@ -358,6 +363,13 @@ async function boot() {
     config = await loadConfig();
   } catch (error) {
     bootFailure(error.message);
+    return;
+  }
+  // A public link's page (/s/{token}) is for anyone: no sign-in, and the library app never starts.
+  const token = publicToken(window.location.pathname);
+  if (token) {
+    show("public");
+    startPublicPage(config, token);
     return;
   }
   wireSignIn();

@@ -4,7 +4,7 @@
 // (from the change feed, see sync.js) arrive.
 
 import { h } from "./dom.js";
-import { dayKey, dayLabel, monthKey, monthLabel, photoDate } from "./format.js";
+import { dayKey, dayLabel, formatDuration, monthKey, monthLabel, photoDate } from "./format.js";
 
 const PAGE_SIZE = 60;
 
@@ -273,7 +273,10 @@ export class Timeline {
     });
     if (photo.thumbnail_url) tile.append(this.thumbnail(photo));
     else tile.append(placeholder(photo));
-    if (isVideo) tile.append(h("span", { class: "tile-badge", text: "▶", "aria-hidden": "true" }));
+    if (isVideo) {
+      const length = photo.duration_ms == null ? "" : ` ${formatDuration(photo.duration_ms)}`;
+      tile.append(h("span", { class: "tile-badge", text: `▶${length}`, "aria-hidden": "true" }));
+    }
     return tile;
   }
 

@@ -1,16 +1,27 @@
-// Backing up files: hash in the browser (Web Crypto), ask for an upload grant, PUT the bytes with
-// exactly the granted headers (XMLHttpRequest, for upload progress), then wait for the server to
-// finalize. A few files at a time; the rest wait their turn while the user keeps browsing.
+// Backing up files: hash in the browser (streaming SHA-256, hashing.js), ask for upload grants up to
+// 100 files at a time (POST /uploads/batch), PUT the bytes with exactly the granted headers
+// (XMLHttpRequest, for upload progress; big files in resumable parts, multipart.js), then confirm
+// that the server finalized them (one lookup for many uploads). The stages overlap: files are hashed
+// and granted while earlier ones are sent, as the user keeps browsing.
 
 import { ApiError } from "./api.js";
 import { $, h } from "./dom.js";
 import { formatBytes } from "./format.js";
+import { sha256Hex } from "./hashing.js";
+import { forgetUnfinished, rememberUnfinished, sendInParts, unfinishedGrant, wantsMultipart } from "./multipart.js";
 import { StorageMeter } from "./storage.js";
 
-const CONCURRENCY = 3;
+const CONCURRENCY = 3; // files sent at once
+const HASH_CONCURRENCY = 2; // files hashed at once (each through one bounded buffer)
+const GRANT_BATCH = 100; // the API's limit for POST /uploads/batch
+const GRANT_BATCH_BYTES = 100 * 1024 * 1024; // a batch's URLs are signed at once and expire
+const LOOKUP_BATCH = 1000; // the API's limit for POST /photos/lookup
 const POLL_FIRST_MS = 400;
 const POLL_MAX_MS = 3000;
+const STATUS_CHECK_AFTER_MS = 5000;
 const POLL_GIVE_UP_MS = 10 * 60 * 1000;
+// The status POST /uploads would have answered with a file's error.
+const ERROR_STATUS = { invalid_request: 400, quota_exceeded: 413, file_too_large: 413, unsupported_media_type: 415 };
 
 // Browsers set these themselves and refuse (noisily) to let a page set them.
 const BROWSER_CONTROLLED_HEADERS = new Set([
@@ -18,26 +29,23 @@ const BROWSER_CONTROLLED_HEADERS = new Set([
   "transfer-encoding", "upgrade", "accept-encoding", "date", "origin", "referer", "cookie",
 ]);
 
-// Browsers often leave File.type empty for HEIC and some videos; the server checks the real bytes.
+// Browsers often leave File.type empty for HEIC, camera RAW and some videos, or name a RAW file
+// with a type of their own (image/x-dcraw): the extension decides for those; the server checks the
+// real bytes.
 const TYPES_BY_EXTENSION = {
   jpg: "image/jpeg", jpeg: "image/jpeg", jpe: "image/jpeg", png: "image/png", gif: "image/gif",
-  webp: "image/webp", heic: "image/heic", heif: "image/heif", hif: "image/heif",
+  webp: "image/webp", heic: "image/heic", heif: "image/heif", hif: "image/heif", avif: "image/avif",
+  dng: "image/x-adobe-dng", cr2: "image/x-canon-cr2", cr3: "image/x-canon-cr3", nef: "image/x-nikon-nef",
+  arw: "image/x-sony-arw", raf: "image/x-fuji-raf", rw2: "image/x-panasonic-rw2", orf: "image/x-olympus-orf",
   mp4: "video/mp4", m4v: "video/mp4", mov: "video/quicktime", qt: "video/quicktime",
 };
+const RAW_EXTENSIONS = new Set(["dng", "cr2", "cr3", "nef", "arw", "raf", "rw2", "orf"]);
 
 export function contentTypeOf(file) {
-  if (file.type) return file.type;
   const extension = file.name.split(".").pop()?.toLowerCase() ?? "";
+  if (RAW_EXTENSIONS.has(extension)) return TYPES_BY_EXTENSION[extension];
+  if (file.type) return file.type;
   return TYPES_BY_EXTENSION[extension] ?? "application/octet-stream";
-}
-
-function hex(buffer) {
-  return [...new Uint8Array(buffer)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
-
-async function sha256Hex(file) {
-  // Web Crypto has no streaming digest: the file is read whole, then the buffer is released.
-  return hex(await crypto.subtle.digest("SHA-256", await file.arrayBuffer()));
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -63,7 +71,10 @@ export class UploadManager {
     this.jobs = [];
     this.requests = new Set();
     this.cancelled = false;
-    this.active = 0;
+    this.hashing = 0;
+    this.granting = false;
+    this.sending = 0;
+    this.confirming = false;
     this.nextId = 1;
     this.panel = $("#upload-panel");
     this.list = $("#upload-list");
@@ -91,7 +102,9 @@ export class UploadManager {
     const accepted = [...files].filter((file) => file.size >= 0);
     if (accepted.length === 0) return;
     for (const file of accepted) {
-      const job = { id: this.nextId++, file, status: "queued", loaded: 0, message: "" };
+      const job = { id: this.nextId++, file, status: "queued", stage: "queued", loaded: 0, message: "" };
+      // Settles with the final status: a later file with the same bytes follows this one.
+      job.outcome = new Promise((resolve) => { job.finish = resolve; });
       job.bar = h("progress", { class: "progress", max: "1", value: "0" });
       job.statusText = h("span", { class: "upload-status" });
       job.element = h(
@@ -111,7 +124,6 @@ export class UploadManager {
     this.panel.classList.remove("collapsed");
     this.toggle.textContent = "Hide";
     this.pump();
-    this.renderSummary();
   }
 
   /** Stop everything (on sign-out): in-flight transfers are aborted, waiting files dropped. */
@@ -121,62 +133,201 @@ export class UploadManager {
     this.jobs = [];
   }
 
+  // Each stage runs as soon as it has work, so the next files are hashed and granted while earlier
+  // ones are sent, and the round trips of a folder of small files overlap instead of adding up.
   pump() {
-    while (this.active < CONCURRENCY && !this.cancelled) {
-      const job = this.jobs.find((candidate) => candidate.status === "queued");
+    if (this.cancelled) return;
+    while (this.hashing < HASH_CONCURRENCY) {
+      const job = this.jobs.find((candidate) => candidate.stage === "queued");
       if (!job) break;
-      this.active += 1;
-      this.run(job).finally(() => {
-        this.active -= 1;
+      job.stage = "hashing";
+      this.hashing += 1;
+      this.guard(job, () => this.hash(job)).finally(() => {
+        this.hashing -= 1;
         this.pump();
-        this.renderSummary();
       });
     }
+    const granted = this.jobs.filter((job) => job.stage === "granted").length;
+    if (!this.granting && granted < GRANT_BATCH) {
+      const batch = this.nextGrantBatch();
+      if (batch.length) {
+        this.granting = true;
+        this.grant(batch)
+          .catch((error) => Promise.all(batch.map(async (job) => this.set(job, "failed", await this.describe(error, job)))))
+          .finally(() => {
+            this.granting = false;
+            this.pump();
+          });
+      }
+    }
+    while (this.sending < CONCURRENCY) {
+      const job = this.jobs.find((candidate) => candidate.stage === "granted");
+      if (!job) break;
+      job.stage = "sending";
+      this.sending += 1;
+      this.guard(job, () => this.send(job)).finally(() => {
+        this.sending -= 1;
+        this.pump();
+      });
+    }
+    if (!this.confirming && this.jobs.some((job) => job.stage === "sent")) {
+      this.confirming = true;
+      this.confirm().finally(() => {
+        this.confirming = false;
+        this.pump();
+      });
+    }
+    this.renderSummary();
   }
 
-  async run(job) {
+  async guard(job, work) {
     try {
-      await this.upload(job);
+      await work();
     } catch (error) {
       this.set(job, "failed", await this.describe(error, job));
     }
   }
 
-  async upload(job) {
+  async hash(job) {
     const { file } = job;
     if (file.size === 0) throw new Error("This file is empty.");
-    if (!globalThis.crypto?.subtle) throw new Error("Uploading needs a secure connection (https or localhost).");
-
     this.set(job, "hashing");
-    const sha256 = await sha256Hex(file);
-
-    this.set(job, "requesting");
-    const grant = await this.api.requestUpload({
-      filename: file.name,
-      content_type: contentTypeOf(file),
-      size: file.size,
-      sha256,
+    job.sha256 = await sha256Hex(file, {
+      onProgress: (hashed) => {
+        job.hashed = hashed;
+        this.render(job);
+      },
     });
-    if (grant.status === "duplicate") {
-      this.set(job, "duplicate");
-      return;
-    }
+    this.set(job, "requesting");
+    // A big file sent in part before (a failure, a reload) goes on with the upload it began.
+    const unfinished = wantsMultipart(file) && await unfinishedGrant(this.api, job.sha256);
+    if (unfinished) job.grant = unfinished;
+    job.stage = unfinished ? "granted" : "hashed";
+  }
 
+  /** The hashed files, in order, up to the API's 100 per batch and a size whose URLs are used long before they expire. */
+  nextGrantBatch() {
+    const batch = [];
+    let bytes = 0;
+    for (const job of this.jobs) {
+      if (job.stage !== "hashed") continue;
+      if (batch.length && (batch.length === GRANT_BATCH || bytes + job.file.size > GRANT_BATCH_BYTES)) break;
+      job.stage = "granting";
+      batch.push(job);
+      bytes += job.file.size;
+    }
+    return batch;
+  }
+
+  async grant(batch) {
+    const { results } = await this.api.requestUploads(batch.map((job) => ({
+      filename: job.file.name,
+      content_type: contentTypeOf(job.file),
+      size: job.file.size,
+      sha256: job.sha256,
+      ...(wantsMultipart(job.file) && { multipart: true }),
+    })));
+    batch.forEach((job, index) => {
+      const result = results[index];
+      if (result.error) {
+        job.stage = "refused";
+        const error = new ApiError(ERROR_STATUS[result.error.code] ?? 400, result.error.code, result.error.message, result);
+        this.describe(error, job).then((message) => this.set(job, "failed", message));
+      } else if (result.status === "duplicate") {
+        this.set(job, "duplicate");
+      } else if (result.duplicate_of !== undefined) {
+        // The same bytes as an earlier file of the batch: sent once, through that file.
+        job.stage = "following";
+        const leader = batch[result.duplicate_of];
+        leader.outcome.then((outcome) => {
+          if (outcome === "failed") this.set(job, "failed", leader.message);
+          else this.set(job, "duplicate");
+        });
+      } else {
+        job.grant = result;
+        job.stage = "granted";
+      }
+    });
+  }
+
+  async send(job) {
     this.set(job, "uploading");
-    await this.put(grant, file, (loaded) => {
+    const onProgress = (loaded) => {
       job.loaded = loaded;
       this.render(job);
       this.renderSummary();
-    });
+    };
+    const { grant, file } = job;
+    if (grant.method === "MULTIPART") {
+      rememberUnfinished(job.sha256, grant);
+      await sendInParts({
+        api: this.api, grant, file, onProgress,
+        putPart: (partUrl, blob, onLoaded) => this.put(partUrl, blob, onLoaded),
+        isCancelled: () => this.cancelled,
+      });
+      forgetUnfinished(job.sha256);
+    } else {
+      await this.put(grant, file, onProgress);
+    }
     job.loaded = file.size;
-
+    job.stage = "sent";
+    job.sentAt = Date.now();
+    job.statusCheckedAt = job.sentAt;
     this.set(job, "processing");
     this.storage.refresh();
-    const photoId = await this.waitForFinalize(grant.upload_id);
-    this.set(job, "done");
-    const photo = await this.api.getPhoto(photoId);
-    this.onPhotoAdded(photo);
-    this.storage.refresh();
+  }
+
+  /** Finalized uploads, found with one lookup per 1000 of them; an upload lookups do not find for a while gets its own status asked (it may have been refused). */
+  async confirm() {
+    let delay = POLL_FIRST_MS;
+    while (!this.cancelled) {
+      const waiting = this.jobs.filter((job) => job.stage === "sent");
+      if (waiting.length === 0) return;
+      const found = {};
+      try {
+        for (let start = 0; start < waiting.length; start += LOOKUP_BATCH) {
+          const hashes = waiting.slice(start, start + LOOKUP_BATCH).map((job) => job.sha256);
+          const answer = await this.api.lookup(hashes);
+          Object.assign(found, answer.found, answer.trashed);
+        }
+      } catch {
+        // Not reachable for now: the uploads are on the server already, ask again in a moment.
+        delay = Math.min(POLL_MAX_MS, delay * 1.5);
+        await sleep(delay);
+        continue;
+      }
+      let finished = 0;
+      await Promise.all(waiting.map(async (job) => {
+        try {
+          let photoId = found[job.sha256];
+          if (!photoId && Date.now() - job.statusCheckedAt > STATUS_CHECK_AFTER_MS) {
+            job.statusCheckedAt = Date.now();
+            const state = await this.api.uploadStatus(job.grant.upload_id);
+            if (state.status === "complete") photoId = state.photo_id || job.grant.upload_id;
+            if (state.status === "failed") {
+              throw new Error(state.reason ? `The file was not accepted: ${state.reason}` : "The file was not accepted.");
+            }
+          }
+          if (!photoId) {
+            if (Date.now() - job.sentAt > POLL_GIVE_UP_MS) {
+              throw new Error("Uploaded, but still processing. It will appear in your library when ready.");
+            }
+            return;
+          }
+          finished += 1;
+          job.stage = "confirmed";
+          this.set(job, "done");
+          this.onPhotoAdded(await this.api.getPhoto(photoId));
+        } catch (error) {
+          finished += 1;
+          job.stage = "confirmed";
+          this.set(job, "failed", await this.describe(error, job));
+        }
+      }));
+      if (finished) this.storage.refresh();
+      delay = finished ? POLL_FIRST_MS : Math.min(POLL_MAX_MS, delay * 1.5);
+      await sleep(delay);
+    }
   }
 
   put(grant, file, onProgress) {
@@ -204,24 +355,6 @@ export class UploadManager {
     });
   }
 
-  async waitForFinalize(uploadId) {
-    const started = Date.now();
-    let delay = POLL_FIRST_MS;
-    while (!this.cancelled) {
-      const state = await this.api.uploadStatus(uploadId);
-      if (state.status === "complete") return state.photo_id || uploadId;
-      if (state.status === "failed") {
-        throw new Error(state.reason ? `The file was not accepted: ${state.reason}` : "The file was not accepted.");
-      }
-      if (Date.now() - started > POLL_GIVE_UP_MS) {
-        throw new Error("Uploaded, but still processing. It will appear in your library when ready.");
-      }
-      await sleep(delay);
-      delay = Math.min(POLL_MAX_MS, delay * 1.5);
-    }
-    throw new Error("The upload was cancelled.");
-  }
-
   async describe(error, job) {
     if (!(error instanceof ApiError)) return error.message;
     if (error.code === "quota_exceeded") {
@@ -229,7 +362,7 @@ export class UploadManager {
       return account ? StorageMeter.quotaMessage(account, job.file.size) : error.message;
     }
     if (error.code === "unsupported_media_type") {
-      return "Not a supported photo or video. PhotoSync backs up JPEG, PNG, HEIC, WebP, GIF, MP4 and MOV files.";
+      return "Not a supported photo or video. PhotoSync backs up JPEG, PNG, HEIC, AVIF, WebP, GIF, camera RAW (DNG, CR2, CR3, NEF, ARW, RAF, RW2, ORF), MP4 and MOV files.";
     }
     return error.message;
   }
@@ -237,6 +370,10 @@ export class UploadManager {
   set(job, status, message = "") {
     job.status = status;
     job.message = message;
+    if (FINISHED.has(status)) {
+      job.stage = "finished";
+      job.finish(status);
+    }
     this.render(job);
     this.renderSummary();
   }
@@ -244,6 +381,9 @@ export class UploadManager {
   render(job) {
     job.element.dataset.status = job.status;
     let text = STATUS_TEXT[job.status];
+    if (job.status === "hashing" && job.hashed && job.file.size > 0) {
+      text = `${text} ${Math.floor((job.hashed / job.file.size) * 100)}%`;
+    }
     if (job.status === "uploading" && job.file.size > 0) {
       text = `Uploading ${Math.floor((job.loaded / job.file.size) * 100)}%`;
     }

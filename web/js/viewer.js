@@ -25,6 +25,8 @@ export class Viewer {
       [...this.dialog.querySelectorAll("[data-field]")].map((el) => [el.dataset.field, el]),
     );
     this.removeButton = $("[data-action=remove-from-album]", this.dialog);
+    this.trashButton = $("[data-action=delete]", this.dialog);
+    this.addButton = $("[data-action=add-to-album]", this.dialog);
     this.downloadUrls = new Map();
     this.photo = null;
     this.context = null;
@@ -53,10 +55,12 @@ export class Viewer {
     }, { signal });
   }
 
-  /** `context`: { timeline, albumId } — where the photo was opened from. */
+  /**
+   * `context`: { timeline, albumId, allowed? } — where the photo was opened from; `allowed(photo)`
+   * says which changes a shared album lets the caller make ({ trash, addToAlbum, removeFromAlbum }).
+   */
   open(photo, context) {
     this.context = context;
-    this.removeButton.hidden = !context.albumId;
     this.show(photo);
     if (!this.dialog.open) this.dialog.showModal();
     this.dialog.focus();
@@ -77,6 +81,10 @@ export class Viewer {
     this.fields.type.textContent = photo.content_type || "Unknown";
     this.status.textContent = "";
     this.updateNav();
+    const allowed = this.context?.allowed?.(photo) ?? { trash: true, addToAlbum: true, removeFromAlbum: true };
+    this.trashButton.hidden = !allowed.trash;
+    this.addButton.hidden = !allowed.addToAlbum;
+    this.removeButton.hidden = !(this.context?.albumId && allowed.removeFromAlbum);
 
     const previewUrl = photo.preview_url || photo.thumbnail_url;
     const isVideo = (photo.content_type || "").startsWith("video/");
@@ -114,12 +122,15 @@ export class Viewer {
     }
   }
 
+  /** A video plays from its browser-playable copy when it has one (an HEVC original, say), else from
+   * the original itself; both are served with HTTP range requests, which is how seeking works. */
   async showVideo(photo, token) {
     try {
-      const url = await this.downloadUrl(photo.id);
+      const url = photo.playback_url || await this.downloadUrl(photo.id);
       if (token !== this.showToken) return;
-      const video = h("video", { src: url, controls: true, preload: "metadata", class: "viewer-image", "aria-label": photo.filename });
-      if (photo.thumbnail_url) video.poster = photo.thumbnail_url;
+      const video = h("video", { src: url, controls: true, preload: "metadata", playsinline: true, class: "viewer-image", "aria-label": photo.filename });
+      const poster = photo.preview_url || photo.thumbnail_url;
+      if (poster) video.poster = poster;
       this.media.replaceChildren(video);
     } catch {
       // The placeholder stays; "Download original" still works.

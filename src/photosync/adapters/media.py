@@ -17,8 +17,11 @@ Decisions this module makes (the ones users notice belong in the README too):
   profile when it is an RGB one, so wide-gamut phone photos keep their colours. A CMYK or greyscale
   profile cannot describe RGB pixels: such images are converted to sRGB through their profile
   (LittleCMS, via Pillow's ImageCms) and the renditions carry no profile (sRGB is what that means).
-- Videos: `inspect_media` reads the movie header (`mvhd`, `tkhd`) when the bytes contain it;
-  `make_renditions` returns None, because no video decoder is installed.
+- AVIF: Pillow's decoder does not apply the file's `irot`/`imir` boxes; it reports them as the EXIF
+  orientation instead, so AVIF is turned like JPEG.
+- Camera RAW files: metadata and renditions come from adapters/raw.py (the embedded preview).
+- Videos are read by `photosync.adapters.video`; their poster frame gets its renditions here
+  (`renditions_of`), the same sizes and formats as a photo's.
 """
 
 from __future__ import annotations
@@ -31,11 +34,11 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import cache
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Mapping
 
 from PIL import Image
 
-from photosync.domain.media_types import VIDEO_TYPES
+from photosync.domain.media_types import RAW_TYPES
 
 # A 200 MP image needs about 800 MB decoded; every real camera and phone stays far below.
 MAX_IMAGE_PIXELS = 200_000_000
@@ -70,6 +73,7 @@ _PILLOW_FORMATS = {
     "image/webp": ("WEBP",),
     "image/heic": ("HEIF",),
     "image/heif": ("HEIF",),
+    "image/avif": ("AVIF",),
 }
 _HEIF_TYPES = frozenset({"image/heic", "image/heif"})
 _FORMAT_NAMES = {
@@ -79,6 +83,7 @@ _FORMAT_NAMES = {
     "image/webp": "WebP",
     "image/heic": "HEIC",
     "image/heif": "HEIF",
+    "image/avif": "AVIF",
 }
 
 # What Pillow raises for content it cannot parse (the family its own fuzzing tests accept), plus
@@ -141,50 +146,79 @@ class Renditions:
     preview: Rendition  # longest side at most PREVIEW_MAX_LONGEST_SIDE, never larger than the original
 
 
-def inspect_media(data: bytes, content_type: str) -> MediaInfo:
+def inspect_media(data: bytes | BinaryIO, content_type: str) -> MediaInfo:
     """Type, displayed size, capture time, camera and position of an accepted file.
 
-    `content_type` is the type sniffed from the file's magic bytes. Raises MediaError when an image's
-    header cannot be read or declares too many pixels.
+    `content_type` is the type sniffed from the file's magic bytes. `data` may be a seekable file:
+    Pillow then reads only the header it needs (libheif still reads a HEIF whole). Raises MediaError
+    when an image's header cannot be read or declares too many pixels.
     """
-    if content_type in VIDEO_TYPES:
-        return _inspect_video(data, content_type)
+    if content_type in RAW_TYPES:
+        from photosync.adapters import raw  # LibRaw is loaded for RAW files only
+
+        return raw.inspect_raw(data if isinstance(data, bytes) else data.read(), content_type)
     with _open_image(data, content_type) as image:
         width, height = image.size
         exif = _read_exif(image)
         exif_ifd = _sub_ifd(exif, _EXIF_IFD)
         gps_ifd = _sub_ifd(exif, _GPS_IFD)
-    if content_type not in _HEIF_TYPES and _orientation(exif) in _SWAPPING_ORIENTATIONS:
+    if content_type not in _HEIF_TYPES and orientation(exif) in _SWAPPING_ORIENTATIONS:
         width, height = height, width
+    return info_from_tags(content_type, (width, height), exif, exif_ifd, gps_ifd)
+
+
+def info_from_tags(
+    content_type: str,
+    displayed_size: tuple[int, int] | None,
+    ifd0: Mapping[int, Any],
+    exif_ifd: Mapping[int, Any],
+    gps_ifd: Mapping[int, Any],
+) -> MediaInfo:
+    """MediaInfo from a picture's displayed size and its EXIF directories.
+
+    The capture time is the EXIF directory's DateTimeOriginal, or the same tag in IFD0, where
+    TIFF/EP files (some camera RAW formats) keep it.
+    """
+    width, height = displayed_size or (None, None)
     latitude, longitude = _gps_position(gps_ifd)
     return MediaInfo(
         content_type=content_type,
         width=width,
         height=height,
-        taken_at=_taken_at(exif_ifd),
-        camera_make=_text(exif.get(_TAG_MAKE)),
-        camera_model=_text(exif.get(_TAG_MODEL)),
+        taken_at=_taken_at(exif_ifd) or _taken_at(ifd0),
+        camera_make=_text(ifd0.get(_TAG_MAKE)),
+        camera_model=_text(ifd0.get(_TAG_MODEL)),
         gps_latitude=latitude,
         gps_longitude=longitude,
     )
 
 
-def make_renditions(data: bytes, content_type: str) -> Renditions | None:
-    """An upright WebP thumbnail and an upright JPEG (WebP if transparent) preview; None for videos.
+def make_renditions(data: bytes, content_type: str) -> Renditions:
+    """An upright WebP thumbnail and an upright JPEG (WebP if transparent) preview.
 
     The original is decoded once, at the smallest scale that still covers the preview; the thumbnail
     is scaled from the preview, or for HEIF taken from the file's embedded thumbnail when that is
     large enough. Raises MediaError when the image cannot be decoded completely (truncated, corrupt,
     too large).
     """
-    if content_type in VIDEO_TYPES:
-        return None
+    if content_type in RAW_TYPES:
+        from photosync.adapters import raw
+
+        return renditions_of(*raw.embedded_preview(data, content_type))
     with _open_image(data, content_type) as image:
         full_size = image.size
         decoded, icc_profile = _decode_upright(image, content_type)
-        preview = _fit(decoded, PREVIEW_LONGEST_SIDE, PREVIEW_MAX_LONGEST_SIDE)
     embedded = _embedded_heif_thumbnail(data, full_size) if content_type in _HEIF_TYPES else None
-    thumbnail = _fit(embedded or preview, THUMBNAIL_LONGEST_SIDE, THUMBNAIL_LONGEST_SIDE)
+    return renditions_of(decoded, icc_profile, embedded_thumbnail=embedded)
+
+
+def renditions_of(
+    picture: Image.Image, icc_profile: bytes | None, *, embedded_thumbnail: Image.Image | None = None
+) -> Renditions:
+    """The thumbnail and preview of an upright RGB(A) picture whose pixels are in `icc_profile`
+    (None: sRGB); the thumbnail is scaled from `embedded_thumbnail` when one is given."""
+    preview = _fit(picture, PREVIEW_LONGEST_SIDE, PREVIEW_MAX_LONGEST_SIDE)
+    thumbnail = _fit(embedded_thumbnail or preview, THUMBNAIL_LONGEST_SIDE, THUMBNAIL_LONGEST_SIDE)
     return Renditions(
         thumbnail=_encode_webp(thumbnail, THUMBNAIL_QUALITY, THUMBNAIL_WEBP_METHOD, icc_profile),
         preview=(
@@ -220,10 +254,10 @@ def _embedded_heif_thumbnail(data: bytes, full_size: tuple[int, int]) -> Image.I
             image.load()
         except _DECODE_ERRORS:
             return None
-        return _to_display_colours(image, image.info.get("icc_profile"))[0]
+        return to_display_colours(image, image.info.get("icc_profile"))[0]
 
 
-def _open_image(data: bytes, content_type: str) -> Image.Image:
+def _open_image(data: bytes | BinaryIO, content_type: str) -> Image.Image:
     formats = _PILLOW_FORMATS.get(content_type)
     if formats is None:
         raise MediaError(f"PhotoSync cannot read {content_type} files.")
@@ -235,7 +269,7 @@ def _open_image(data: bytes, content_type: str) -> Image.Image:
         # explicit size check below holds even when another thread has changed the warning filters.
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=formats)
+            image = Image.open(io.BytesIO(data) if isinstance(data, bytes) else data, formats=formats)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise MediaError(_too_large_message(name)) from None
     except _DECODE_ERRORS:
@@ -266,12 +300,17 @@ def _decode_upright(image: Image.Image, content_type: str) -> tuple[Image.Image,
         raise MediaError(
             f"The {_FORMAT_NAMES[content_type]} image is truncated or corrupt and cannot be decoded."
         ) from None
-    turn = None if content_type in _HEIF_TYPES else _UPRIGHT.get(_orientation(_read_exif(image)))
-    upright = image.transpose(turn) if turn is not None else image
-    return _to_display_colours(upright, image.info.get("icc_profile"))
+    turned = image if content_type in _HEIF_TYPES else upright(image, orientation(_read_exif(image)))
+    return to_display_colours(turned, image.info.get("icc_profile"))
 
 
-def _to_display_colours(image: Image.Image, icc_profile: bytes | None) -> tuple[Image.Image, bytes | None]:
+def upright(image: Image.Image, exif_orientation: int) -> Image.Image:
+    """`image`, stored with EXIF orientation `exif_orientation` (1-8), turned as it is displayed."""
+    turn = _UPRIGHT.get(exif_orientation)
+    return image.transpose(turn) if turn is not None else image
+
+
+def to_display_colours(image: Image.Image, icc_profile: bytes | None) -> tuple[Image.Image, bytes | None]:
     """RGB(A) pixels and the ICC profile that describes them now (None: sRGB).
 
     An RGB profile (Display P3, Adobe RGB) describes the RGB renditions too and travels with them. A
@@ -386,7 +425,8 @@ def _sub_ifd(exif: Image.Exif, tag: int) -> dict[int, Any]:
         return {}
 
 
-def _orientation(exif: Image.Exif) -> int:
+def orientation(exif: Mapping[int, Any]) -> int:
+    """The EXIF orientation (1-8) of IFD0 `exif`; 1 when absent or invalid."""
     value = exif.get(_TAG_ORIENTATION)
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
@@ -460,85 +500,3 @@ def _gps_coordinate(value: object, reference: object, positive: str, negative: s
     if hemisphere not in (positive, negative) or coordinate > limit:
         return None
     return round(-coordinate if hemisphere == negative else coordinate, 7)
-
-
-# --- Video (ISO base media file format: MP4 and QuickTime share the box structure) ----------------
-
-_MP4_EPOCH = datetime(1904, 1, 1, tzinfo=timezone.utc)
-
-
-def _inspect_video(data: bytes, content_type: str) -> MediaInfo:
-    width = height = None
-    taken_at = None
-    movie = _first_box(data, 0, len(data), b"moov")
-    if movie is not None:
-        header = _first_box(data, *movie, b"mvhd")
-        if header is not None:
-            taken_at = _movie_creation_time(data, *header)
-        for track in _boxes(data, *movie):
-            if track[0] != b"trak":
-                continue
-            track_header = _first_box(data, track[1], track[2], b"tkhd")
-            size = _displayed_track_size(data, *track_header) if track_header else None
-            if size is not None:
-                width, height = size
-                break
-    return MediaInfo(content_type, width, height, taken_at, None, None, None, None)
-
-
-def _boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
-    """(type, payload start, payload end) of each box between start and end; stops at a damaged one."""
-    position = start
-    while position + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", data, position)
-        header = 8
-        if size == 1:
-            if position + 16 > end:
-                return
-            size = struct.unpack_from(">Q", data, position + 8)[0]
-            header = 16
-        elif size == 0:
-            size = end - position
-        if size < header or position + size > end:
-            return
-        yield kind, position + header, position + size
-        position += size
-
-
-def _first_box(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
-    for found, payload_start, payload_end in _boxes(data, start, end):
-        if found == kind:
-            return payload_start, payload_end
-    return None
-
-
-def _movie_creation_time(data: bytes, start: int, end: int) -> datetime | None:
-    # Version 0 stores 32-bit times, version 1 64-bit ones, both in seconds since 1904 in UTC.
-    version = data[start] if start < end else None
-    layout = {0: ">I", 1: ">Q"}.get(version)  # type: ignore[arg-type]
-    if layout is None or start + 4 + struct.calcsize(layout) > end:
-        return None
-    seconds = struct.unpack_from(layout, data, start + 4)[0]
-    if seconds == 0:  # written by devices without a clock
-        return None
-    try:
-        return _MP4_EPOCH + timedelta(seconds=seconds)
-    except OverflowError:
-        return None
-
-
-def _displayed_track_size(data: bytes, start: int, end: int) -> tuple[int, int] | None:
-    """Width and height of a visual track as shown, or None for a sound track (size 0 x 0)."""
-    version = data[start] if start < end else None
-    matrix_offset = {0: 40, 1: 52}.get(version)  # type: ignore[arg-type]
-    if matrix_offset is None or start + matrix_offset + 44 > end:
-        return None
-    a, b, _, c, d = struct.unpack_from(">5i", data, start + matrix_offset)
-    width, height = struct.unpack_from(">II", data, start + matrix_offset + 36)
-    width, height = width >> 16, height >> 16
-    if width == 0 or height == 0:
-        return None
-    # Phones record portrait video as landscape frames with a quarter-turn in the track matrix.
-    if a == 0 and d == 0 and b != 0 and c != 0:
-        return height, width
-    return width, height

@@ -28,7 +28,7 @@ from photosync.cli.common import (
     stdout,
     transfer_progress,
 )
-from photosync.cli import sync_commands, trash_commands
+from photosync.cli import sharing_commands, sync_commands, trash_commands
 from photosync.client.api import PhotoSyncClient, hash_file, safe_filename
 from photosync.client.auth import (
     Credentials,
@@ -295,24 +295,33 @@ def _download_all(client: PhotoSyncClient, directory: Path, jobs: int) -> None:
 
 # --- albums --------------------------------------------------------------------------------------
 
-albums_app = typer.Typer(help="Create, rename, delete albums and put photos in them.", no_args_is_help=True)
+albums_app = typer.Typer(
+    help="Create, rename, delete albums, put photos in them, and share them with people or by link.",
+    no_args_is_help=True,
+)
 
 
 @albums_app.command("list")
 def albums_list() -> None:
-    """List albums."""
+    """List your albums and the albums shared with you (with their owner and your role)."""
     with session() as client:
         albums = client.list_albums()
+    # Own albums first, then those shared with the caller, each group in the server's order.
+    albums = sorted(albums, key=lambda album: album.role != "owner")
     table = Table(box=None, pad_edge=False)
     table.add_column("ID", no_wrap=True)
     table.add_column("Photos", justify="right")
     table.add_column("Created", no_wrap=True)
+    table.add_column("Owner", overflow="fold")
+    table.add_column("Role", no_wrap=True)
     table.add_column("Name", overflow="fold", min_width=20)
     for album in albums:
-        table.add_row(album.id, str(album.photo_count), album.created_at.strftime("%Y-%m-%d"), album.name)
+        owner = "you" if album.role == "owner" else (album.owner.email if album.owner else "?")
+        table.add_row(album.id, str(album.photo_count), album.created_at.strftime("%Y-%m-%d"), owner, album.role, album.name)
     out = stdout()
     out.print(table)
-    out.print(f"{len(albums)} album(s)")
+    shared = sum(1 for album in albums if album.role != "owner")
+    out.print(f"{len(albums)} album(s)" + (f", {shared} shared with you" if shared else ""))
 
 
 @albums_app.command("create")
@@ -404,6 +413,7 @@ def register(app: typer.Typer) -> None:
     app.command()(backup)
     app.command()(ls)
     app.command()(download)
+    sharing_commands.register(albums_app)
     app.add_typer(albums_app, name="albums")
     app.command("free-up-space")(free_up_space)
     trash_commands.register(app)

@@ -5,7 +5,8 @@ was refused before any work (429, API Gateway's throttling included) is always r
 that may have reached it (read timeout, dropped connection, 5xx) is retried only when repeating it
 cannot change the outcome: reads, PUT/PATCH/DELETE, `POST /photos/lookup`, `POST /auth/dev/login`,
 `POST /albums/{id}/photos` (the API makes adding twice a no-op), `POST /trash/restore` and
-`POST /trash/empty`. A `Retry-After` header sets the wait. With a RefreshingSession the access token
+`POST /trash/empty` (not `POST /albums/{id}/members` or `/links`: a repeat would conflict or make a
+second link). A `Retry-After` header sets the wait. With a RefreshingSession the access token
 is renewed before it expires, and a request refused with 401 is sent again once with a renewed token.
 
 A retry that follows an attempt which may have been carried out can meet that attempt's effect: a
@@ -44,6 +45,7 @@ from photosync.client.errors import (
     ERRORS_BY_STATUS,
     ApiError,
     IntegrityError,
+    NotFound,
     QuotaExceeded,
     ServerError,
     ServerUnreachable,
@@ -52,8 +54,13 @@ from photosync.client.errors import (
 from photosync.client.models import (
     Album,
     DownloadLink,
+    Link,
+    Member,
+    PublicAlbumPage,
+    PublicPhoto,
     DuplicateUpload,
     EmptiedTrash,
+    FileToUpload,
     Lookup,
     Me,
     Photo,
@@ -70,6 +77,8 @@ from photosync.domain.media_types import SNIFF_BYTES, sniff_content_type
 
 CHUNK_BYTES = 1024 * 1024
 LOOKUP_BATCH = 1000  # the API's limit for `POST /photos/lookup`
+GRANT_BATCH = 100  # the API's limit for `POST /uploads/batch`
+_UPLOAD_ERROR_STATUS = {"invalid_request": 400, "quota_exceeded": 413, "file_too_large": 413, "unsupported_media_type": 415}
 RESTORE_BATCH = 1000  # the API's limit for `POST /trash/restore`
 SYNC_PAGE = 1000  # the API's largest `GET /sync` page
 
@@ -248,12 +257,14 @@ class PhotoSyncClient:
         params: dict[str, Any] | None = None,
         idempotent: bool,
         authenticated: bool = True,
+        headers: dict[str, str] | None = None,
         done_if_missing: Callable[[], bool] | None = None,
     ) -> httpx.Response:
         url = self.base_url + path
         renewed = False
+        extra_headers = headers or {}
         while True:
-            headers = {"Accept": "application/json"}
+            headers = {"Accept": "application/json", **extra_headers}
             token = self.current_access_token() if authenticated else None
             if token:
                 headers["Authorization"] = f"Bearer {token}"
@@ -352,6 +363,36 @@ class PhotoSyncClient:
         if data.get("status") == "duplicate":
             return DuplicateUpload(photo_id=data["photo_id"], in_trash=bool(data.get("in_trash")))
         return UploadGrant.from_json(data)
+
+    def request_uploads(self, files: list[FileToUpload]) -> list[UploadGrant | DuplicateUpload | ApiError]:
+        """`POST /uploads/batch` (1 to `GRANT_BATCH` files): each file's answer in order, as
+        `request_upload` would give it, except that a file's refusal is returned, not raised.
+
+        Granted in order: when the quota runs out, the later files that no longer fit are refused and
+        the earlier grants kept. Not retried once sent, as for `request_upload`."""
+        body = {"files": [
+            {"filename": f.filename, "content_type": f.content_type, "size": f.size, "sha256": f.sha256} for f in files
+        ]}
+        results = self._api("POST", "/uploads/batch", json=body, idempotent=False).json()["results"]
+        if len(results) != len(files):
+            raise ServerError(f"POST /uploads/batch answered {len(results)} results for {len(files)} files", status=200)
+        return [self._batch_result(result, file) for result, file in zip(results, files)]
+
+    def _batch_result(self, result: dict[str, Any], file: FileToUpload) -> UploadGrant | DuplicateUpload | ApiError:
+        if "error" in result:
+            error = result["error"]
+            code, message = str(error.get("code") or ""), str(error.get("message") or "the server refused this file")
+            if code == QuotaExceeded.code:
+                return QuotaExceeded(
+                    message, storage_quota=error.get("storage_quota"), storage_used=error.get("storage_used"),
+                    storage_pending=error.get("storage_pending"), requested=file.size,
+                )
+            error_class = ERRORS_BY_CODE.get(code, ApiError)
+            # The status POST /uploads would have answered for this file alone.
+            return error_class(message, status=_UPLOAD_ERROR_STATUS.get(code, 400), code=code or None)
+        if result.get("status") == "duplicate":
+            return DuplicateUpload(photo_id=result["photo_id"], in_trash=bool(result.get("in_trash")))
+        return UploadGrant.from_json(result)
 
     def send_upload(self, grant: UploadGrant, path: Path, size: int, on_progress: ProgressCallback | None = None) -> None:
         """Send the file's bytes as the grant says, streamed from disk; a retry re-reads the file."""
@@ -650,3 +691,96 @@ class PhotoSyncClient:
 
     def remove_from_album(self, album_id: str, photo_id: str) -> None:
         self._delete(f"/albums/{album_id}/photos/{photo_id}")
+
+    # --- sharing: members -----------------------------------------------------------------------
+
+    def add_member(self, album_id: str, email: str, role: str) -> Member:
+        """Share an album with `email` as "viewer" or "contributor" (owner only). Someone without an
+        account yet becomes a member when they first sign in."""
+        body = {"email": email, "role": role}
+        return Member.from_json(self._api("POST", f"/albums/{album_id}/members", json=body, idempotent=False).json())
+
+    def list_members(self, album_id: str) -> list[Member]:
+        response = self._api("GET", f"/albums/{album_id}/members", idempotent=True)
+        return [Member.from_json(item) for item in response.json()["items"]]
+
+    def change_member_role(self, album_id: str, member_id: str, role: str) -> Member:
+        response = self._api("PATCH", f"/albums/{album_id}/members/{member_id}", json={"role": role}, idempotent=True)
+        return Member.from_json(response.json())
+
+    def remove_member(self, album_id: str, member_id: str) -> None:
+        """The owner removes anyone; a member removes themselves (see `leave_album`). Access ends at once."""
+        self._delete(f"/albums/{album_id}/members/{member_id}")
+
+    def leave_album(self, album_id: str) -> None:
+        """Stop being a member of an album shared with the caller."""
+        me = self.me()
+        mine = [member for member in self.list_members(album_id) if member.user_id == me.id and member.role != "owner"]
+        if not mine:
+            raise NotFound(f"You are not a member of album {album_id}", status=404)
+        self.remove_member(album_id, mine[0].id)
+
+    # --- sharing: public links ------------------------------------------------------------------
+
+    def create_link(
+        self,
+        album_id: str,
+        *,
+        expires_at: datetime | None = None,
+        password: str | None = None,
+        allow_download: bool = True,
+    ) -> Link:
+        """A public link to the album (owner only). Not retried once sent: a repeat would make a second link."""
+        body: dict[str, Any] = {"allow_download": allow_download}
+        if expires_at is not None:
+            body["expires_at"] = _rfc3339(expires_at)
+        if password is not None:
+            body["password"] = password
+        return Link.from_json(self._api("POST", f"/albums/{album_id}/links", json=body, idempotent=False).json())
+
+    def list_links(self, album_id: str) -> list[Link]:
+        response = self._api("GET", f"/albums/{album_id}/links", idempotent=True)
+        return [Link.from_json(item) for item in response.json()["items"]]
+
+    def delete_link(self, album_id: str, link_id: str) -> None:
+        """Revoke a public link: it answers 404 from now on."""
+        self._delete(f"/albums/{album_id}/links/{link_id}")
+
+    # --- public access (no sign-in) -------------------------------------------------------------
+
+    @staticmethod
+    def _link_headers(password: str | None) -> dict[str, str]:
+        return {"X-Link-Password": password} if password is not None else {}
+
+    def public_album(
+        self, token: str, *, password: str | None = None, limit: int | None = None, cursor: str | None = None
+    ) -> PublicAlbumPage:
+        """One page of the album behind a public link; `PasswordRequired` when it needs a (right) password."""
+        params = {name: value for name, value in (("limit", limit), ("cursor", cursor)) if value is not None}
+        response = self._api(
+            "GET", f"/public/{token}", params=params, idempotent=True, authenticated=False,
+            headers=self._link_headers(password),
+        )
+        return PublicAlbumPage.from_json(response.json())
+
+    def iter_public_photos(self, token: str, *, password: str | None = None, page_size: int = 100) -> Iterator[PublicPhoto]:
+        cursor = None
+        while True:
+            page = self.public_album(token, password=password, limit=page_size, cursor=cursor)
+            yield from page.items
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    def public_download_link(self, token: str, photo_id: str, *, password: str | None = None) -> DownloadLink:
+        """Where to fetch a photo's original through a public link that allows downloads."""
+        response = self._api(
+            "GET", f"/public/{token}/photos/{photo_id}/download", idempotent=True, authenticated=False,
+            headers=self._link_headers(password),
+        )
+        return DownloadLink.from_json(response.json())
+
+
+def _rfc3339(moment: datetime) -> str:
+    """UTC with a Z, as the API writes times; a naive time is taken as local time."""
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")

@@ -40,6 +40,12 @@ class Forbidden(ApiError):
     code = "forbidden"
 
 
+class PasswordRequired(ApiError):
+    """A public link with a password, asked without it or with a wrong one."""
+
+    code = "password_required"
+
+
 class NotFound(ApiError):
     code = "not_found"
 
@@ -120,8 +126,8 @@ class IntegrityError(PhotoSyncError):
 ERRORS_BY_CODE: dict[str, type[ApiError]] = {
     cls.code: cls
     for cls in (
-        Unauthorized, Forbidden, NotFound, InvalidRequest, QuotaExceeded, FileTooLarge, UnsupportedMediaType,
-        Conflict, TooManyRequests,
+        Unauthorized, Forbidden, PasswordRequired, NotFound, InvalidRequest, QuotaExceeded, FileTooLarge,
+        UnsupportedMediaType, Conflict, TooManyRequests,
     )
 }
 # For answers without the contract's error body: API Gateway's own 401, 403, 404 and 429 are

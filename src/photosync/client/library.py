@@ -16,9 +16,11 @@ from pathlib import Path
 from photosync.client.api import hash_file
 from photosync.domain.media_types import SNIFF_BYTES, sniff_content_type
 
-MEDIA_EXTENSIONS = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".heic", ".heif", ".hif", ".mp4", ".m4v", ".mov", ".qt"}
-)
+MEDIA_EXTENSIONS = frozenset({
+    ".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".heic", ".heif", ".hif", ".avif",
+    ".dng", ".cr2", ".cr3", ".nef", ".arw", ".raf", ".rw2", ".orf",
+    ".mp4", ".m4v", ".mov", ".qt",
+})
 HASH_CACHE_FILE = "hash-cache.sqlite3"
 
 

@@ -71,6 +71,7 @@ class Photo:
     height: int | None
     thumbnail_url: str | None
     trashed_at: datetime | None = None
+    owner_id: str | None = None  # another user's id for their photos in an album shared with the caller
 
     @property
     def in_trash(self) -> bool:
@@ -96,6 +97,7 @@ class Photo:
             height=data.get("height"),
             thumbnail_url=data.get("thumbnail_url"),
             trashed_at=_optional_time(data.get("trashed_at")),
+            owner_id=data.get("owner_id"),
         )
 
 
@@ -133,22 +135,134 @@ class PhotoPage:
 
 
 @dataclass(frozen=True)
+class AlbumOwner:
+    id: str
+    email: str
+
+
+@dataclass(frozen=True)
 class Album:
     id: str
     name: str
     created_at: datetime
     photo_count: int
     role: str = "owner"  # "owner" | "contributor" | "viewer"
+    owner: AlbumOwner | None = None
+    cover_thumbnail_url: str | None = None
+
+    @property
+    def shared_with_me(self) -> bool:
+        return self.role != "owner"
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Album:
         created_at = _time(data["created_at"])
+        owner = data.get("owner")
         return cls(
             id=data["id"],
             name=data["name"],
             created_at=created_at,
             photo_count=int(data["photo_count"]),
             role=data.get("role") or "owner",
+            owner=AlbumOwner(id=owner["id"], email=owner["email"]) if isinstance(owner, dict) else None,
+            cover_thumbnail_url=data.get("cover_thumbnail_url"),
+        )
+
+
+@dataclass(frozen=True)
+class Member:
+    """Someone an album is shared with; `user_id` is None until that email first signs in."""
+
+    id: str
+    email: str
+    role: str  # "viewer" | "contributor" (the list of `GET /albums/{id}/members` may show the owner too)
+    user_id: str | None
+    added_at: datetime | None
+
+    @property
+    def joined(self) -> bool:
+        return self.user_id is not None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Member:
+        return cls(
+            id=data["id"],
+            email=data["email"],
+            role=data["role"],
+            user_id=data.get("user_id"),
+            added_at=_optional_time(data.get("added_at")),
+        )
+
+
+@dataclass(frozen=True)
+class Link:
+    """A public link to an album: anyone with its URL (and password, if it has one) sees the album."""
+
+    id: str
+    url: str
+    token: str
+    expires_at: datetime | None
+    has_password: bool
+    allow_download: bool
+    created_at: datetime
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Link:
+        return cls(
+            id=data["id"],
+            url=data["url"],
+            token=data["token"],
+            expires_at=_optional_time(data.get("expires_at")),
+            has_password=bool(data.get("has_password")),
+            allow_download=bool(data.get("allow_download")),
+            created_at=_time(data["created_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class PublicPhoto:
+    """A photo as a public link shows it: no filename, hash, owner or place."""
+
+    id: str
+    content_type: str
+    taken_at: datetime | None
+    width: int | None
+    height: int | None
+    duration_ms: int | None
+    thumbnail_url: str | None
+    preview_url: str | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PublicPhoto:
+        return cls(
+            id=data["id"],
+            content_type=data["content_type"],
+            taken_at=_optional_time(data.get("taken_at")),
+            width=data.get("width"),
+            height=data.get("height"),
+            duration_ms=data.get("duration_ms"),
+            thumbnail_url=data.get("thumbnail_url"),
+            preview_url=data.get("preview_url"),
+        )
+
+
+@dataclass(frozen=True)
+class PublicAlbumPage:
+    """One page of `GET /public/{token}`: the album's name and count, and some of its photos."""
+
+    name: str
+    photo_count: int
+    items: list[PublicPhoto]
+    next_cursor: str | None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PublicAlbumPage:
+        album = data["album"]
+        return cls(
+            name=album["name"],
+            photo_count=int(album["photo_count"]),
+            items=[PublicPhoto.from_json(item) for item in data["items"]],
+            next_cursor=data.get("next_cursor"),
         )
 
 
@@ -161,6 +275,9 @@ class UploadGrant:
     url: str
     headers: dict[str, str]
     expires_at: datetime
+    # In a batch answer: the position of an earlier file of the batch with the same content, whose
+    # grant this is. Its bytes are sent once, through that file.
+    duplicate_of: int | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> UploadGrant:
@@ -171,7 +288,18 @@ class UploadGrant:
             url=data["url"],
             headers={str(k): str(v) for k, v in (data.get("headers") or {}).items()},
             expires_at=expires_at,
+            duplicate_of=data.get("duplicate_of"),
         )
+
+
+@dataclass(frozen=True)
+class FileToUpload:
+    """One file of `PhotoSyncClient.request_uploads`: the body of `POST /uploads`."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
 
 
 @dataclass(frozen=True)

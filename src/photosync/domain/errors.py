@@ -51,3 +51,17 @@ class UnsupportedMediaType(DomainError):
 
 class Unauthorized(DomainError):
     code, status = "unauthorized", 401
+
+
+class Forbidden(DomainError):
+    """The caller may see the resource (an album shared with them) but not make this change."""
+
+    code, status = "forbidden", 403
+
+
+class PasswordRequired(DomainError):
+    code, status = "password_required", 401
+
+
+class TooManyRequests(DomainError):
+    code, status = "too_many_requests", 429

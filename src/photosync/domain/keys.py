@@ -7,6 +7,7 @@ import uuid
 ORIGINALS_PREFIX = "originals/"
 THUMBNAILS_PREFIX = "thumbnails/"
 PREVIEWS_PREFIX = "previews/"
+PLAYBACK_PREFIX = "playback/"
 
 
 def original_key(owner_id: uuid.UUID, upload_id: uuid.UUID) -> str:
@@ -15,7 +16,7 @@ def original_key(owner_id: uuid.UUID, upload_id: uuid.UUID) -> str:
 
 # A rendition's key names its format, so the URL that serves it declares the right type; keys written
 # before previews became JPEG end in .webp and stay correct.
-_RENDITION_EXTENSIONS = {"image/webp": ".webp", "image/jpeg": ".jpg"}
+_RENDITION_EXTENSIONS = {"image/webp": ".webp", "image/jpeg": ".jpg", "video/mp4": ".mp4"}
 
 
 def thumbnail_key(owner_id: uuid.UUID, photo_id: uuid.UUID, content_type: str) -> str:
@@ -24,6 +25,11 @@ def thumbnail_key(owner_id: uuid.UUID, photo_id: uuid.UUID, content_type: str) -
 
 def preview_key(owner_id: uuid.UUID, photo_id: uuid.UUID, content_type: str) -> str:
     return f"{PREVIEWS_PREFIX}{owner_id}/{photo_id}{_RENDITION_EXTENSIONS[content_type]}"
+
+
+def playback_key(owner_id: uuid.UUID, photo_id: uuid.UUID) -> str:
+    """A video's browser-playable copy (H.264/AAC MP4)."""
+    return f"{PLAYBACK_PREFIX}{owner_id}/{photo_id}.mp4"
 
 
 def rendition_content_type(key: str) -> str:

@@ -18,6 +18,15 @@ class Account:
 
 
 @dataclass(frozen=True)
+class StorageUse:
+    """An account's quota figures at one moment: what a quota refusal reports."""
+
+    storage_quota: int
+    storage_used: int
+    storage_pending: int
+
+
+@dataclass(frozen=True)
 class PendingUpload:
     id: uuid.UUID
     owner_id: uuid.UUID
@@ -60,10 +69,12 @@ class Photo:
     sort_at: datetime
     width: int | None
     height: int | None
+    duration_ms: int | None  # videos only
     camera_make: str | None
     camera_model: str | None
     thumbnail_key: str | None
     preview_key: str | None
+    playback_key: str | None  # a video's browser-playable copy, when its original is not
     renditions: str
     trashed_at: datetime | None
 
@@ -75,6 +86,7 @@ class PhotoMetadata:
     content_type: str
     width: int | None = None
     height: int | None = None
+    duration_ms: int | None = None
     taken_at: datetime | None = None
     camera_make: str | None = None
     camera_model: str | None = None
@@ -84,11 +96,41 @@ class PhotoMetadata:
 
 @dataclass(frozen=True)
 class Album:
+    """An album as one caller sees it: `role` is theirs ("owner", "contributor" or "viewer")."""
+
     id: uuid.UUID
     owner_id: uuid.UUID
+    owner_email: str
     name: str
     created_at: datetime
-    photo_count: int
+    photo_count: int  # photos outside the trash
+    cover_thumbnail_key: str | None  # the thumbnail of its newest photo outside the trash, once made
+    role: str
+
+
+@dataclass(frozen=True)
+class Member:
+    """Someone an album is shared with; `user_id` is None until that email has an account."""
+
+    id: uuid.UUID
+    album_id: uuid.UUID
+    email: str
+    role: str  # "viewer" or "contributor"
+    user_id: uuid.UUID | None
+    added_at: datetime
+
+
+@dataclass(frozen=True)
+class Link:
+    """A public link to an album: whoever holds the token sees the album's page."""
+
+    id: uuid.UUID
+    album_id: uuid.UUID
+    token: str
+    password_hash: str | None
+    allow_download: bool
+    expires_at: datetime | None
+    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -125,7 +167,8 @@ class Rendered:
     state: str  # "ready", "none" (nothing to render), "failed" (content cannot be drawn), "pending" (retry)
     thumbnail_key: str | None = None
     preview_key: str | None = None
+    playback_key: str | None = None
 
     @property
     def keys(self) -> list[str]:
-        return [k for k in (self.thumbnail_key, self.preview_key) if k is not None]
+        return [k for k in (self.thumbnail_key, self.preview_key, self.playback_key) if k is not None]

@@ -7,10 +7,11 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
-from photosync.domain.errors import FileTooLarge, InvalidRequest, UnsupportedMediaType
-from photosync.domain.media_types import ACCEPTED_TYPES
+from photosync.domain.errors import DomainError, FileTooLarge, InvalidRequest, UnsupportedMediaType
+from photosync.domain.media_types import ACCEPTED_FORMATS_TEXT, ACCEPTED_TYPES
 
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 MAX_FILENAME_CHARS = 255
@@ -18,6 +19,7 @@ MAX_ALBUM_NAME_CHARS = 200
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 100
 MAX_LOOKUP_HASHES = 1000
+MAX_BATCH_FILES = 100
 # Aliases some clients send; what counts is the canonical name.
 _CONTENT_TYPE_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg", "image/x-png": "image/png"}
 
@@ -118,10 +120,7 @@ def parse_upload_request(data: dict[str, Any], *, max_upload_bytes: int) -> Uplo
     canonical_type = content_type.strip().lower().split(";")[0].strip()
     canonical_type = _CONTENT_TYPE_ALIASES.get(canonical_type, canonical_type)
     if canonical_type not in ACCEPTED_TYPES:
-        raise UnsupportedMediaType(
-            f"{content_type!r} is not supported: upload JPEG, PNG, HEIC/HEIF, WebP or GIF images, "
-            "or MP4/QuickTime videos"
-        )
+        raise UnsupportedMediaType(f"{content_type!r} is not supported: upload {ACCEPTED_FORMATS_TEXT}")
     multipart = data.get("multipart", False)
     if not isinstance(multipart, bool):
         raise InvalidRequest("'multipart' must be true or false", field="multipart")
@@ -187,6 +186,26 @@ def parse_completed_parts(data: dict[str, Any]) -> list[CompletedPart]:
     return parts
 
 
+def parse_upload_batch(data: dict[str, Any], *, max_upload_bytes: int) -> list[UploadRequest | DomainError]:
+    """`POST /uploads/batch`: each entry of `files` parsed as the body of `POST /uploads`.
+
+    A body that is not a list of 1 to 100 files is refused whole; an entry that would be refused on
+    its own becomes that file's error, so the other files still get their answers."""
+    files = _required(data, "files", list, "a list of files")
+    if not 1 <= len(files) <= MAX_BATCH_FILES:
+        raise InvalidRequest(f"'files' must hold 1 to {MAX_BATCH_FILES} files", field="files")
+    parsed: list[UploadRequest | DomainError] = []
+    for entry in files:
+        if not isinstance(entry, dict):
+            parsed.append(InvalidRequest("each file must be an object: the body of POST /uploads"))
+            continue
+        try:
+            parsed.append(parse_upload_request(entry, max_upload_bytes=max_upload_bytes))
+        except DomainError as refusal:
+            parsed.append(refusal)
+    return parsed
+
+
 def validate_filename(filename: str) -> str:
     if filename.strip() == "":
         raise InvalidRequest("'filename' must not be empty", field="filename")
@@ -246,3 +265,73 @@ def parse_limit(raw: str | None, *, maximum: int = MAX_PAGE_SIZE, default: int =
     if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= maximum:
         raise InvalidRequest(f"'limit' must be a whole number from 1 to {maximum}", field="limit")
     return int(raw)
+
+
+MEMBER_ROLES = ("viewer", "contributor")
+MAX_EMAIL_CHARS = 254
+# One "@" between a non-empty local part and a domain with a dot; no spaces or control characters.
+# Deliverability is not checked: an invitation only waits for someone to sign in with that address.
+_EMAIL_PATTERN = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+")
+MAX_LINK_PASSWORD_CHARS = 1024
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    expires_at: datetime | None
+    password: str | None
+    allow_download: bool
+
+
+def parse_email(data: dict[str, Any]) -> str:
+    email = _required(data, "email", str, "a string").strip().lower()
+    if len(email) > MAX_EMAIL_CHARS or not _EMAIL_PATTERN.fullmatch(email):
+        raise InvalidRequest("'email' must be an email address", field="email")
+    return email
+
+
+def parse_role(data: dict[str, Any]) -> str:
+    role = _required(data, "role", str, "a string")
+    if role not in MEMBER_ROLES:
+        raise InvalidRequest("'role' must be 'viewer' or 'contributor'", field="role")
+    return role
+
+
+def parse_link_request(data: dict[str, Any], *, now: datetime) -> LinkRequest:
+    expires_at = None
+    if data.get("expires_at") is not None:
+        raw = data["expires_at"]
+        if not isinstance(raw, str):
+            raise InvalidRequest("'expires_at' must be an RFC 3339 time", field="expires_at")
+        expires_at = parse_rfc3339(raw, "expires_at")
+        if expires_at <= now:
+            raise InvalidRequest("'expires_at' must be in the future", field="expires_at")
+    password = data.get("password")
+    if password is not None:
+        if not isinstance(password, str) or not 1 <= len(password) <= MAX_LINK_PASSWORD_CHARS:
+            raise InvalidRequest(
+                f"'password' must be a string of 1 to {MAX_LINK_PASSWORD_CHARS} characters", field="password"
+            )
+    allow_download = data.get("allow_download", True)
+    if not isinstance(allow_download, bool):
+        raise InvalidRequest("'allow_download' must be true or false", field="allow_download")
+    return LinkRequest(expires_at=expires_at, password=password, allow_download=allow_download)
+
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def parse_rfc3339(raw: str, field: str) -> datetime:
+    """A time with its offset (RFC 3339); one without an offset would mean different moments to
+    different clients, so it is refused."""
+    if not _RFC3339.fullmatch(raw):
+        raise InvalidRequest(f"'{field}' must be an RFC 3339 time with an offset, e.g. 2030-01-31T12:00:00Z", field=field)
+    text = raw.upper().replace(" ", "T").replace("Z", "+00:00")
+    if "." in text:  # Python reads at most microseconds
+        head, tail = text.split(".", 1)
+        digits = re.match(r"\d+", tail).group(0)  # type: ignore[union-attr]
+        text = f"{head}.{digits[:6].ljust(6, '0')}{tail[len(digits):]}"
+    try:
+        # In UTC, as it is stored and answered; a moment past year 9999 there is refused here.
+        return datetime.fromisoformat(text).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise InvalidRequest(f"'{field}' is not a valid time", field=field) from None

@@ -27,6 +27,7 @@ def handler(event: EventBridgeEvent, context: LambdaContext) -> dict:
         environment.unit_of_work(), environment.object_store(),
         pending_ttl_seconds=config.pending_ttl_seconds, trash_retention_days=config.trash_retention_days,
         change_log_retention_days=config.change_log_retention_days, deadline=deadline,
+        renditions_queue=environment.renditions_queue(),
     )
     observability.sweep_finished(report, time.perf_counter() - started)
     return report.__dict__

@@ -1,4 +1,5 @@
-"""Finalize function: S3 `ObjectCreated` records -> photos (F1.2 step 3)."""
+"""Finalize function: S3 `ObjectCreated` records -> photos (F1.2 step 3), and their rendition work
+onto the renditions queue."""
 
 from __future__ import annotations
 
@@ -20,7 +21,10 @@ def handler(event: S3Event, context: LambdaContext) -> dict:
     outcomes = []
     for record in event.records:
         # `object_key` is URL-decoded by the data class, as S3 sends keys URL-encoded.
-        result = finalize.finalize_object(environment.unit_of_work(), environment.object_store(), record.s3.get_object.key)
+        result = finalize.finalize_object(
+            environment.unit_of_work(), environment.object_store(), record.s3.get_object.key,
+            queue=environment.renditions_queue(),
+        )
         logger.info("finalize", extra={"key": record.s3.get_object.key, "outcome": result.outcome, "detail": result.detail})
         observability.finalize_outcome(result)
         outcomes.append(result.outcome)

@@ -28,17 +28,24 @@ LOCAL_USER_POOL_ID = "local_photosync"
 FINALIZE_HANDLER = "photosync.handlers.finalize.handler"
 POST_CONFIRMATION_HANDLER = "photosync.handlers.post_confirmation.handler"
 CLEANUP_HANDLER = "photosync.handlers.cleanup.handler"
+RENDITIONS_HANDLER = "photosync.handlers.renditions.handler"
 # A readable page of the API's OpenAPI document (`GET /openapi.json`), shipped with the package.
 API_DOCS_DIR = Path(__file__).resolve().parent / "docs"
 
 
-def web_content_security_policy(store_origin: str | None = None) -> str:
+# The web client hashes files with hash-wasm's SHA-256, a WebAssembly module compiled from bytes
+# its own script file carries: 'wasm-unsafe-eval' allows compiling WebAssembly and nothing else (no
+# eval, no inline script), and only the page's own scripts can ask for it.
+WEB_SCRIPT_SOURCES = "'self' 'wasm-unsafe-eval'"
+
+
+def web_content_security_policy(store_origin: str | None = None, *, script_sources: str = WEB_SCRIPT_SOURCES) -> str:
     """The web client's policy. The local store is this server ('self'); an S3-compatible store is
     another origin, which receives the uploads (connect-src) and serves thumbnails, previews and
     videos (img-src, media-src)."""
     store = f"'self' {store_origin}" if store_origin else "'self'"
     return (
-        f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {store} blob: data:; "
+        f"default-src 'self'; script-src {script_sources}; style-src 'self'; img-src {store} blob: data:; "
         f"media-src {store} blob:; connect-src {store}; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'none'; form-action 'self'"
     )
@@ -50,7 +57,8 @@ EMPTY_INLINE_STYLE = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
 
 
 def mobile_web_content_security_policy(store_origin: str | None = None) -> str:
-    return web_content_security_policy(store_origin).replace(
+    # The phone app runs no WebAssembly: its scripts get 'self' only.
+    return web_content_security_policy(store_origin, script_sources="'self'").replace(
         "style-src 'self';", f"style-src 'self' {EMPTY_INLINE_STYLE};"
     )
 
@@ -146,7 +154,11 @@ def create_local_app(
             content_security_policy=mobile_web_content_security_policy(store_origin),
         )
         routes.append(Mount("/app", app=mobile_app, name="mobile-web"))
-    if web_dir is not None:
-        routes.append(Mount("/", app=StaticFiles(directory=web_dir, html=True), name="web"))
     policy = web_content_security_policy(store_origin)
+    if web_dir is not None:
+        # A public link's page, /s/{token}: the web client's index.html, whose relative script,
+        # style and config URLs resolve below /s/ to the web client's own files.
+        public_page = _SinglePageApp(directory=web_dir, html=True, content_security_policy=policy)
+        routes.append(Mount("/s", app=public_page, name="web-public-links"))
+        routes.append(Mount("/", app=StaticFiles(directory=web_dir, html=True), name="web"))
     return Starlette(routes=routes, middleware=[Middleware(_SecurityHeaders, content_security_policy=policy)])

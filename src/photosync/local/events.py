@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from datetime import datetime, timezone
@@ -152,4 +153,30 @@ def post_confirmation_event(*, user_pool_id: str, client_id: str, sub: str, emai
             }
         },
         "response": {},
+    }
+
+
+def sqs_event(*, queue_name: str, messages: list[tuple[str, str, int, int]]) -> dict[str, Any]:
+    """An SQS event source mapping's batch: one record per (message id, body, sent at in ms, receive
+    count), as Lambda's poller delivers them."""
+    return {
+        "Records": [
+            {
+                "messageId": message_id,
+                "receiptHandle": message_id,
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": str(receive_count),
+                    "SentTimestamp": str(sent_at_ms),
+                    "SenderId": LOCAL_ACCOUNT,
+                    "ApproximateFirstReceiveTimestamp": str(int(time.time() * 1000)),
+                },
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:{LOCAL_REGION}:{LOCAL_ACCOUNT}:{queue_name}",
+                "awsRegion": LOCAL_REGION,
+            }
+            for message_id, body, sent_at_ms, receive_count in messages
+        ]
     }

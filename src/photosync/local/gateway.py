@@ -23,7 +23,7 @@ MAX_BODY_BYTES = 1024 * 1024
 # The HTTP API's routes and the function behind each, as `infra/template.yaml` declares them.
 ROUTES: dict[str, tuple[str, ...]] = {
     "photosync.handlers.http.uploads.handler": (
-        "POST /uploads", "GET /uploads/{upload_id}", "DELETE /uploads/{upload_id}",
+        "POST /uploads", "POST /uploads/batch", "GET /uploads/{upload_id}", "DELETE /uploads/{upload_id}",
         "POST /uploads/{upload_id}/parts", "GET /uploads/{upload_id}/parts", "POST /uploads/{upload_id}/complete",
     ),
     "photosync.handlers.http.gallery.handler": ("GET /photos", "GET /photos/{photo_id}"),
@@ -33,6 +33,10 @@ ROUTES: dict[str, tuple[str, ...]] = {
         "POST /albums", "GET /albums", "GET /albums/{album_id}", "PATCH /albums/{album_id}",
         "DELETE /albums/{album_id}", "POST /albums/{album_id}/photos",
         "DELETE /albums/{album_id}/photos/{photo_id}",
+        "POST /albums/{album_id}/members", "GET /albums/{album_id}/members",
+        "PATCH /albums/{album_id}/members/{member_id}", "DELETE /albums/{album_id}/members/{member_id}",
+        "POST /albums/{album_id}/links", "GET /albums/{album_id}/links",
+        "DELETE /albums/{album_id}/links/{link_id}",
     ),
     "photosync.handlers.http.account.handler": (
         "GET /me", "POST /photos/lookup", "GET /healthz", "GET /openapi.json",
@@ -41,8 +45,12 @@ ROUTES: dict[str, tuple[str, ...]] = {
         "GET /trash", "POST /trash/restore", "DELETE /trash/{photo_id}", "POST /trash/empty",
     ),
     "photosync.handlers.http.sync.handler": ("GET /sync",),
+    "photosync.handlers.http.public.handler": ("GET /public/{token}", "GET /public/{token}/photos/{photo_id}/download"),
 }
-PUBLIC_ROUTES = frozenset({"GET /healthz", "GET /openapi.json"})
+# Routes without the JWT authorizer, as in the template: no token is checked (nor passed on).
+PUBLIC_ROUTES = frozenset({
+    "GET /healthz", "GET /openapi.json", "GET /public/{token}", "GET /public/{token}/photos/{photo_id}/download",
+})
 
 
 @dataclass(frozen=True)

@@ -111,10 +111,11 @@ def _warm(handlers: tuple[str, ...]) -> None:
 
 
 class LocalLambdaRuntime:
-    def __init__(self, *, environments: int) -> None:
+    def __init__(self, *, environments: int, metrics: LocalMetrics | None = None) -> None:
         self._environments = environments
         self._lock = threading.Lock()
-        self.metrics = LocalMetrics()
+        # Runtimes that share `metrics` show up together at `/metrics`, as one account's functions do.
+        self.metrics = metrics or LocalMetrics()
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:

@@ -23,10 +23,14 @@ from photosync.adapters.postgres.migrations import apply_migrations
 from photosync.config import ConfigError, load_settings, settings
 from photosync.adapters.objectstore.local_disk import LocalDiskStore
 from photosync.handlers import environment
-from photosync.local.app import CLEANUP_HANDLER, FINALIZE_HANDLER, POST_CONFIRMATION_HANDLER, create_local_app
+from photosync.adapters.queues import LocalQueue
+from photosync.local.app import (
+    CLEANUP_HANDLER, FINALIZE_HANDLER, POST_CONFIRMATION_HANDLER, RENDITIONS_HANDLER, create_local_app,
+)
 from photosync.local.gateway import ROUTES
 from photosync.local.lambda_runtime import LocalLambdaRuntime
 from photosync.local.postgres import PrivatePostgres
+from photosync.local.queue_poller import QueuePoller
 from photosync.local.scheduler import Schedule
 from photosync.local.sign_in import DevSignIn
 
@@ -44,6 +48,8 @@ class ServeOptions:
     mobile_web_dir: Path | None = None
     # Execution environments (worker processes) running the handlers, as Lambda's concurrency.
     environments: int = 4
+    # Environments of the renditions function alone, so API requests never wait behind image work.
+    rendition_environments: int = max(1, (os.cpu_count() or 2) // 2)
 
 
 def default_web_dir() -> Path | None:
@@ -109,8 +115,11 @@ def _run(
     # With an S3-compatible store the bucket, not this server, receives uploads.
     store = LocalDiskStore(data_dir, public_url=public_url) if config.store == "local" else None
     runtime = LocalLambdaRuntime(environments=options.environments)
+    # Image work runs in processes of its own, fed by the queue finalize writes to.
+    rendition_runtime = LocalLambdaRuntime(environments=options.rendition_environments, metrics=runtime.metrics)
     try:
         runtime.warm_up((*ROUTES, FINALIZE_HANDLER, CLEANUP_HANDLER, POST_CONFIRMATION_HANDLER))
+        rendition_runtime.warm_up((RENDITIONS_HANDLER,))
         app = create_local_app(
             data_dir=data_dir,
             public_url=public_url,
@@ -123,17 +132,25 @@ def _run(
             mobile_web_dir=options.mobile_web_dir,
         )
         schedule = Schedule(runtime.function("cleanup", CLEANUP_HANDLER), every_seconds=config.cleanup_interval_seconds)
+        rendition_poller = QueuePoller(
+            LocalQueue(environment.local_renditions_queue_dir(data_dir)),
+            rendition_runtime.function("renditions", RENDITIONS_HANDLER),
+            queue_name="photosync-renditions", pollers=options.rendition_environments,
+        )
         server = uvicorn.Server(
             uvicorn.Config(app, host=options.host, port=options.port, log_level="warning", access_log=False)
         )
         schedule.start()
+        rendition_poller.start()
         try:
             if on_ready is not None:
                 on_ready(public_url, dev_sign_in)
             server.run()
         finally:
+            rendition_poller.stop()
             schedule.stop()
     finally:
+        rendition_runtime.close()
         runtime.close()
 
 

@@ -4,6 +4,11 @@ An upload is streamed to a temporary file while it is hashed; a wrong length, ha
 signature or an expired link is refused before anything is stored. Only a complete, verified file is
 moved into place (durably), and then the store notifies the finalize function with an S3-shaped
 `ObjectCreated` event, retrying as S3's asynchronous invocation does.
+
+Downloads honour one byte range (`Range: bytes=first-last`, `first-` or the suffix `-length`), as
+S3 does, which is how a browser's `<video>` seeks: `206` with `Content-Range`. A range that starts
+past the end, a list of ranges or a header that is not a byte range is `416` (with `Content-Range:
+bytes */size`): a client that asked for part of a file is never sent the whole of it instead.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 
 import anyio
@@ -37,6 +43,7 @@ from photosync.local.responses import error_response
 log = logging.getLogger(__name__)
 
 LOCAL_BUCKET = "photosync-local"
+_BYTE_RANGE = re.compile(r"bytes=(\d*)-(\d*)", re.IGNORECASE)
 # S3 retries a failed asynchronous invocation twice; so does this.
 EVENT_DELIVERY_ATTEMPTS = 3
 
@@ -180,6 +187,13 @@ class StoreEndpoints:
         info = self._store.head(key)
         if info is None:
             return error_response(404, "not_found", "no such object")
+        requested = request.headers.get("range")
+        if requested is not None and not _satisfiable(requested, info.size):
+            return error_response(
+                416, "range_not_satisfiable",
+                f"the range must be one byte range (bytes=first-last, first- or -length) within the {info.size} bytes",
+                headers={"Content-Range": f"bytes */{info.size}"},
+            )
         headers = {
             # Cacheable for as long as the link itself is valid.
             "Cache-Control": f"private, max-age={max(0, ticket.expires - int(time.time()))}",
@@ -187,6 +201,8 @@ class StoreEndpoints:
             # Served bytes are user content: never let a browser run anything in them.
             "Content-Security-Policy": "default-src 'none'; img-src 'self'; media-src 'self'; sandbox",
         }
+        # Starlette's FileResponse serves a range it is given as 206 with Content-Range (and answers
+        # If-Range); what reaches it here is one range that is satisfiable.
         return FileResponse(
             path,
             media_type=ticket.content_type or info.content_type or "application/octet-stream",
@@ -207,3 +223,14 @@ class StoreEndpoints:
             except Exception:  # noqa: BLE001 - retried; the sweep finalizes what is never delivered
                 log.exception("finalize failed", extra={"key": key, "attempt": attempt})
                 time.sleep(attempt)
+
+
+def _satisfiable(header: str, size: int) -> bool:
+    """Whether `header` is a single byte range with at least one byte inside a `size`-byte file."""
+    match = _BYTE_RANGE.fullmatch(header.strip())
+    if match is None:
+        return False
+    first, last = match.groups()
+    if first:
+        return int(first) < size and (not last or int(last) >= int(first))
+    return bool(last) and int(last) > 0 and size > 0

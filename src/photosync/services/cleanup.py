@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 from photosync.adapters.objectstore import ObjectStore
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
+from photosync.adapters.queues import RenditionQueue
 from photosync.domain.model import Photo
 from photosync.log import logger
 from photosync.services import deletions, finalize, renditions, sync, trash, uploads
@@ -25,7 +26,8 @@ from photosync.services import deletions, finalize, renditions, sync, trash, upl
 TURN_SIZE = 50
 TOMBSTONE_RETENTION = timedelta(days=7)
 TOMBSTONE_PURGE_LIMIT = 20_000
-# Renditions are normally made by finalize itself; only older stragglers are retried here.
+# Renditions are normally made by the renditions function from its queue; only stragglers (a message
+# that was never sent, or failed every delivery) are retried here.
 RENDITION_RETRY_AFTER = timedelta(minutes=10)
 # Log entries are small rows removed by one statement: many per turn.
 COMPACTION_TURN_SIZE = 2000
@@ -72,6 +74,7 @@ def run_cleanup(
     deadline: Deadline | None = None,
     now: datetime | None = None,
     turn_size: int = TURN_SIZE,
+    renditions_queue: RenditionQueue | None = None,
 ) -> CleanupReport:
     now = now or datetime.now(timezone.utc)
     deadline = deadline or Deadline(float("inf"))
@@ -81,7 +84,9 @@ def run_cleanup(
             created_before=now - TOMBSTONE_RETENTION, limit=TOMBSTONE_PURGE_LIMIT
         )
     phases: list[Callable[[], bool]] = [
-        _ExpiredReservations(uow, store, now - timedelta(seconds=pending_ttl_seconds), now, report, deadline, turn_size),
+        _ExpiredReservations(
+            uow, store, now - timedelta(seconds=pending_ttl_seconds), now, report, deadline, turn_size, renditions_queue
+        ),
         _PartAborts(uow, store, report, turn_size),
         _Outbox(uow, store, report, turn_size),
         _RenditionRetries(uow, store, now - RENDITION_RETRY_AFTER, report, deadline, turn_size),
@@ -112,6 +117,7 @@ class _ExpiredReservations:
     report: CleanupReport
     deadline: Deadline
     turn_size: int
+    renditions_queue: RenditionQueue | None
 
     def __call__(self) -> bool:
         batch = self.uow.uploads.expired(
@@ -127,7 +133,9 @@ class _ExpiredReservations:
             try:
                 if self.store.head(upload.object_key) is not None:
                     # The file arrived but its event was lost or is late: finalize it now.
-                    result = finalize.finalize_object(self.uow, self.store, upload.object_key)
+                    result = finalize.finalize_object(
+                        self.uow, self.store, upload.object_key, queue=self.renditions_queue
+                    )
                     self.report.finalized += result.outcome == "finalized"
                 elif finalize.release_expired(self.uow, upload):
                     self.report.released += 1

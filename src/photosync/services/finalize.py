@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from photosync.adapters.objectstore import ObjectStore
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
+from photosync.adapters.queues import RenditionQueue
 from photosync.domain import keys
-from photosync.domain.media_types import SNIFF_BYTES, sniff_content_type
-from photosync.domain.model import PendingUpload
+from photosync.domain.media_types import ACCEPTED_FORMATS_TEXT, SNIFF_BYTES, sniff_content_type
+from photosync.domain.model import PendingUpload, Rendered
 from photosync.log import logger
 from photosync.services import changes, deletions, renditions
 
@@ -27,13 +28,17 @@ LOST_RACE_REASON = "duplicate: this content is already backed up"
 class FinalizeResult:
     outcome: str  # finalized, already_finalized, rejected, duplicate_content, orphan, missing, ignored
     detail: str | None = None
-    # The state of the renditions this call made for a finalized photo (see `Rendered`), else None.
+    # For a finalized photo: "queued" (the renditions function makes them), "pending" (not queued:
+    # the sweep makes them) or "none" (nothing to render); else None.
     renditions: str | None = None
 
 
-def finalize_object(uow: UnitOfWork, store: ObjectStore, key: str) -> FinalizeResult:
-    """Turn a stored original into a photo. Safe to call any number of times for the same key,
-    concurrently, and late: every outcome after the first changes nothing."""
+def finalize_object(
+    uow: UnitOfWork, store: ObjectStore, key: str, *, queue: RenditionQueue | None = None
+) -> FinalizeResult:
+    """Turn a stored original into a photo, and ask `queue` for its renditions. Safe to call any
+    number of times for the same key, concurrently, and late: every outcome after the first changes
+    nothing. Without a queue (or when sending fails) the renditions wait for the sweep."""
     parsed = keys.parse_original_key(key)
     if parsed is None:
         logger.warning("ignoring object outside the originals layout", extra={"key": key})
@@ -61,26 +66,23 @@ def finalize_object(uow: UnitOfWork, store: ObjectStore, key: str) -> FinalizeRe
     if problem is None:
         detected = sniff_content_type(store.read_range(key, 0, SNIFF_BYTES))
         if detected is None:
-            problem = "the content is not a supported image or video (JPEG, PNG, HEIC, WebP, GIF, MP4, MOV)"
+            problem = f"the content is not one of the accepted formats: {ACCEPTED_FORMATS_TEXT}"
     if problem is not None:
         return _reject(uow, store, upload, problem)
 
     assert detected is not None
-    # Reading the content and making renditions happen before the transaction, which stays short.
-    content, metadata = renditions.inspect_original(store, key, detected, size=upload.size)
-    rendered = renditions.render(
-        store, owner_id=owner_id, photo_id=upload_id, content=content, content_type=metadata.content_type
-    )
+    # Only the header is read (ranged reads), before the transaction, which stays short; the
+    # renditions are made later, by the renditions function, from the queue.
+    renderable, metadata = renditions.inspect_original(store, key, detected, size=upload.size)
 
     with uow.transaction():
         locked = uow.uploads.lock(upload_id, owner_id=owner_id)
         uow.users.lock(owner_id)
         if locked is None or locked.status != "pending":
-            # Another delivery of this event won (the renditions just made are its photo's own), or
-            # the reservation was released meanwhile.
+            # Another delivery of this event won, or the reservation was released meanwhile.
             finalized = locked is None and uow.photos.exists(upload_id, owner_id=owner_id)
             outcome = "already_finalized" if finalized else "orphan"
-        elif uow.photos.add_from_upload(locked, metadata, rendered):
+        elif uow.photos.add_from_upload(locked, metadata, Rendered("pending" if renderable else "none")):
             uow.uploads.remove(upload_id)
             uow.users.charge_reserved(owner_id, locked.size)
             # Content deleted before and uploaded again is no longer "deleted" for lookups.
@@ -92,9 +94,15 @@ def finalize_object(uow: UnitOfWork, store: ObjectStore, key: str) -> FinalizeRe
             uow.users.release(owner_id, locked.size)
             outcome = "duplicate_content"
     if outcome in ("orphan", "duplicate_content"):
-        # No photo owns these bytes, nor the renditions just made for them.
-        _remove_objects(uow, store, [key, *rendered.keys])
-    return FinalizeResult(outcome, renditions=rendered.state if outcome == "finalized" else None)
+        # No photo owns these bytes.
+        _remove_objects(uow, store, [key])
+    if outcome != "finalized":
+        return FinalizeResult(outcome)
+    # After the commit, so the renditions function always finds the photo it is asked about.
+    if not renderable:
+        return FinalizeResult(outcome, renditions="none")
+    queued = renditions.enqueue(queue, upload)
+    return FinalizeResult(outcome, renditions="queued" if queued else "pending")
 
 
 def release_expired(uow: UnitOfWork, upload: PendingUpload) -> bool:

@@ -19,6 +19,7 @@ class PhotoView:
     photo: Photo
     thumbnail_url: str | None
     preview_url: str | None
+    playback_url: str | None
 
 
 @dataclass(frozen=True)
@@ -36,15 +37,19 @@ class Lookup:
     deleted: list[str]  # deleted permanently
 
 
-def _view(store: ObjectStore, photo: Photo, url_ttl_seconds: int) -> PhotoView:
-    def url(key: str | None) -> str | None:
-        if key is None:
-            return None
-        return store.presign_download(
-            key, expires_in=url_ttl_seconds, content_type=keys.rendition_content_type(key)
-        ).url
+def rendition_url(store: ObjectStore, key: str | None, url_ttl_seconds: int) -> str | None:
+    if key is None:
+        return None
+    return store.presign_download(key, expires_in=url_ttl_seconds, content_type=keys.rendition_content_type(key)).url
 
-    return PhotoView(photo, url(photo.thumbnail_key), url(photo.preview_key))
+
+def _view(store: ObjectStore, photo: Photo, url_ttl_seconds: int) -> PhotoView:
+    return PhotoView(
+        photo,
+        rendition_url(store, photo.thumbnail_key, url_ttl_seconds),
+        rendition_url(store, photo.preview_key, url_ttl_seconds),
+        rendition_url(store, photo.playback_key, url_ttl_seconds),
+    )
 
 
 def photo_views(store: ObjectStore, photos: list[Photo], url_ttl_seconds: int) -> list[PhotoView]:
@@ -55,35 +60,40 @@ def list_photos(
     uow: UnitOfWork,
     store: ObjectStore,
     *,
-    owner_id: uuid.UUID,
+    caller: uuid.UUID,
     limit: int,
     cursor: str | None,
     album_id: uuid.UUID | None,
     url_ttl_seconds: int,
 ) -> PhotoPage:
+    """The caller's timeline (their own photos), or an album's photos (whoever owns them) when the
+    caller may see the album."""
     after = decode_cursor(cursor) if cursor is not None else None
-    if album_id is not None and uow.albums.get(album_id, owner_id=owner_id) is None:
+    if album_id is not None and uow.albums.get(album_id, caller=caller) is None:
         raise NotFound("album")
     # One row more than asked tells whether another page exists without a count query.
-    rows = uow.photos.page(owner_id=owner_id, limit=limit + 1, after=after, album_id=album_id)
+    if album_id is None:
+        rows = uow.photos.page(owner_id=caller, limit=limit + 1, after=after)
+    else:
+        rows = uow.photos.album_page(album_id, caller=caller, limit=limit + 1, after=after)
     page, more = rows[:limit], len(rows) > limit
     next_cursor = encode_cursor(TimelinePosition(page[-1].sort_at, page[-1].id)) if more else None
     return PhotoPage([_view(store, p, url_ttl_seconds) for p in page], next_cursor)
 
 
 def get_photo(
-    uow: UnitOfWork, store: ObjectStore, *, owner_id: uuid.UUID, photo_id: uuid.UUID, url_ttl_seconds: int
+    uow: UnitOfWork, store: ObjectStore, *, caller: uuid.UUID, photo_id: uuid.UUID, url_ttl_seconds: int
 ) -> PhotoView:
-    photo = uow.photos.get(photo_id, owner_id=owner_id)
+    photo = uow.photos.visible(photo_id, caller=caller)
     if photo is None:
         raise NotFound("photo")
     return _view(store, photo, url_ttl_seconds)
 
 
 def download_photo(
-    uow: UnitOfWork, store: ObjectStore, *, owner_id: uuid.UUID, photo_id: uuid.UUID, url_ttl_seconds: int
+    uow: UnitOfWork, store: ObjectStore, *, caller: uuid.UUID, photo_id: uuid.UUID, url_ttl_seconds: int
 ) -> PresignedDownload:
-    photo = uow.photos.get(photo_id, owner_id=owner_id)
+    photo = uow.photos.visible(photo_id, caller=caller)
     if photo is None:
         raise NotFound("photo")
     return store.presign_download(

@@ -11,8 +11,9 @@ A log entry names what changed, not how: it is served as that thing's state when
 upsert, or a delete when the photo is gone). A later entry for the same thing supersedes it, so a
 page serves each thing once, at its last entry.
 
-Client rules: apply changes in order; a photo delete also drops the photo's memberships, an album
-delete the album's; an album's photos are its memberships whose photo is not in the trash."""
+Albums shared with the caller are album upserts and deletes too (their photos are not in the feed:
+they are listed by GET /photos?album_id=). Client rules: apply changes in order; a photo delete also
+drops the photo's memberships, an album delete the album's; an album's photos are its memberships whose photo is not in the trash."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from datetime import datetime
 from photosync.adapters.objectstore import ObjectStore
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain.cursor import SNAPSHOT_PHASES, SyncPosition, decode_sync_cursor, encode_sync_cursor
-from photosync.domain.model import Album, ChangeRow
+from photosync.domain.model import ChangeRow
+from photosync.services.albums import AlbumView, album_views
 from photosync.services.photos import PhotoView, photo_views
 
 
@@ -39,7 +41,7 @@ class PhotoDelete:
 
 @dataclass(frozen=True)
 class AlbumUpsert:
-    album: Album
+    view: AlbumView
 
 
 @dataclass(frozen=True)
@@ -124,9 +126,9 @@ def _snapshot_step(
         page = [PhotoUpsert(v) for v in photo_views(store, photos, url_ttl_seconds)]
         last = (photos[-1].sha256,) if photos else after
     elif position.phase == "albums":
-        albums = uow.albums.snapshot_page(owner_id=owner_id, after=uuid.UUID(after[0]) if after else None, limit=room + 1)
+        albums = uow.albums.snapshot_page(caller=owner_id, after=uuid.UUID(after[0]) if after else None, limit=room + 1)
         more, albums = len(albums) > room, albums[:room]
-        page = [AlbumUpsert(a) for a in albums]
+        page = [AlbumUpsert(v) for v in album_views(store, albums, url_ttl_seconds)]
         last = (str(albums[-1].id),) if albums else after
     else:
         pairs = uow.albums.memberships_page(
@@ -152,7 +154,7 @@ def _resolve(
     album_ids = [a for kind, _, a in entries if kind == "album"]
     pairs = [(a, p) for kind, p, a in entries if kind == "album_photo"]
     photos = {v.photo.id: v for v in photo_views(store, uow.photos.by_ids(photo_ids, owner_id=owner_id), url_ttl_seconds)} if photo_ids else {}
-    albums = {a.id: a for a in uow.albums.by_ids(album_ids, owner_id=owner_id)} if album_ids else {}
+    albums = {v.album.id: v for v in album_views(store, uow.albums.by_ids(album_ids, caller=owner_id), url_ttl_seconds)} if album_ids else {}
     members = uow.albums.existing_memberships(pairs, owner_id=owner_id) if pairs else set()
     changes: list[Change] = []
     for kind, photo_id, album_id in entries:

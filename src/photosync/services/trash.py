@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from photosync.adapters.objectstore import ObjectStore
 from photosync.adapters.postgres.unit_of_work import UnitOfWork
 from photosync.domain.cursor import TimelinePosition, decode_cursor, encode_cursor
-from photosync.domain.errors import NotFound
+from photosync.domain.errors import Forbidden, NotFound
 from photosync.domain.model import Photo
 from photosync.log import logger
 from photosync.services import changes, deletions
@@ -48,13 +48,18 @@ def purge_at(photo: Photo, retention_days: int) -> datetime:
     return photo.trashed_at + timedelta(days=retention_days)
 
 
+@changes.retried_on_deadlock
 def move_to_trash(uow: UnitOfWork, *, owner_id: uuid.UUID, photo_id: uuid.UUID) -> None:
-    """Idempotent: a photo already in the trash stays there as it is (its purge date unchanged)."""
+    """Idempotent: a photo already in the trash stays there as it is (its purge date unchanged).
+    Only the owner trashes a photo: one the caller sees in a shared album is a 403."""
     with uow.transaction():
         uow.users.lock(owner_id)
         if uow.photos.move_to_trash(photo_id, owner_id=owner_id):
+            uow.albums.set_hidden([photo_id], hidden=True)
             changes.photos_changed(uow, owner_id=owner_id, photo_ids=[photo_id], counted=True)
         elif not uow.photos.exists(photo_id, owner_id=owner_id):
+            if uow.photos.visible(photo_id, caller=owner_id) is not None:
+                raise Forbidden("only the photo's owner may delete it")
             raise NotFound("photo")
 
 
@@ -71,6 +76,7 @@ def list_trash(
     return TrashPage([TrashedView(v, purge_at(v.photo, retention_days)) for v in views], next_cursor)
 
 
+@changes.retried_on_deadlock
 def restore(uow: UnitOfWork, *, owner_id: uuid.UUID, photo_ids: list[uuid.UUID]) -> int:
     """All or nothing: one id that is not in the caller's trash is a 404 and restores nothing."""
     with uow.transaction():
@@ -78,6 +84,7 @@ def restore(uow: UnitOfWork, *, owner_id: uuid.UUID, photo_ids: list[uuid.UUID])
         restored = uow.photos.restore(photo_ids, owner_id=owner_id)
         if len(restored) != len(photo_ids):
             raise NotFound("photo in the trash")  # the transaction rolls back the others
+        uow.albums.set_hidden(restored, hidden=False)
         changes.photos_changed(uow, owner_id=owner_id, photo_ids=restored, counted=True)
     return len(restored)
 
@@ -131,7 +138,7 @@ def _delete_permanently(
             # A trashed photo was not counted in any album, so the albums themselves are unchanged.
             changes.photos_changed(uow, owner_id=owner_id, photo_ids=[p.id for p in gone], counted=False)
         queued = uow.deletions.add(
-            [k for p in gone for k in (p.object_key, p.thumbnail_key, p.preview_key) if k is not None]
+            [k for p in gone for k in (p.object_key, p.thumbnail_key, p.preview_key, p.playback_key) if k is not None]
         )
     # After commit: the rows are gone whatever happens next; a failed removal stays queued.
     deletions.drain(uow, store, queued)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 
@@ -86,6 +87,9 @@ class ObjectStore(Protocol):
 
     def put(self, key: str, data: bytes, *, content_type: str) -> None:
         """Store a server-made object (renditions) durably."""
+
+    def put_file(self, key: str, path: Path, *, content_type: str) -> None:
+        """Store a server-made file too large to hold in memory (a video's playback copy) durably."""
 
     def delete(self, key: str) -> None:
         """Remove an object; deleting a missing object is not an error."""

@@ -50,6 +50,7 @@ _ASSEMBLING = ".assembling"
 # One assembly at a time: a complete retried while the first still copies (its answer late) must
 # wait for it, then find the object made, rather than race it for the parts.
 _ASSEMBLY_LOCK = threading.Lock()
+COPY_CHUNK_BYTES = 1024 * 1024
 
 
 class ObjectExists(Exception):
@@ -165,6 +166,22 @@ class LocalDiskStore:
                 f.flush()
                 os.fsync(f.fileno())
             self.commit(temp, key, sha256=hashlib.sha256(data).hexdigest(), content_type=content_type)
+        except OSError as error:
+            raise ObjectStoreError(f"cannot write {key}: {error}") from error
+        finally:
+            temp.unlink(missing_ok=True)
+
+    def put_file(self, key: str, path: Path, *, content_type: str) -> None:
+        temp = self.incoming_file()
+        digest = hashlib.sha256()
+        try:
+            with path.open("rb") as source, temp.open("wb") as f:
+                while chunk := source.read(COPY_CHUNK_BYTES):
+                    digest.update(chunk)
+                    f.write(chunk)
+                f.flush()
+                os.fsync(f.fileno())
+            self.commit(temp, key, sha256=digest.hexdigest(), content_type=content_type)
         except OSError as error:
             raise ObjectStoreError(f"cannot write {key}: {error}") from error
         finally:

@@ -12,11 +12,13 @@ import base64
 import binascii
 import unicodedata
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import boto3
 from botocore.config import Config
+from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from photosync.adapters.objectstore.base import (
@@ -29,6 +31,7 @@ from photosync.adapters.objectstore.base import (
     PresignedUpload,
     StoredPart,
 )
+from photosync.adapters.objectstore.sigv4 import DownloadSigner
 
 _MISSING_OBJECT_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 _NO_SUCH_UPLOAD_CODES = frozenset({"NoSuchUpload"})
@@ -38,6 +41,11 @@ _RANGE_NOT_SATISFIABLE_CODES = frozenset({"416", "InvalidRange"})
 # RFC 5987 attr-char minus ALPHA / DIGIT, which `quote` never escapes.
 _RFC5987_SAFE = "!#$&+-.^_`|~"
 _FALLBACK_FILENAME = "download"
+# GetObject parameters that become query parameters of a pre-signed GET.
+_RESPONSE_OVERRIDES = {
+    "ResponseContentDisposition": "response-content-disposition",
+    "ResponseContentType": "response-content-type",
+}
 
 
 class S3ObjectStore(ObjectStore):
@@ -50,7 +58,12 @@ class S3ObjectStore(ObjectStore):
         client: Any = None,
     ) -> None:
         self._bucket = bucket
-        self._client = client if client is not None else _make_client(region, endpoint_url)
+        if client is not None:
+            # A client made elsewhere signs everything itself: its credentials are its own.
+            self._client, self._credentials = client, None
+        else:
+            self._client, self._credentials = _make_client(region, endpoint_url)
+        self._download_signer: DownloadSigner | None = None
 
     def presign_upload(
         self, key: str, *, size: int, sha256: str, content_type: str, expires_in: int
@@ -198,9 +211,25 @@ class S3ObjectStore(ObjectStore):
             params["ResponseContentDisposition"] = content_disposition_attachment(filename)
         if content_type is not None:
             params["ResponseContentType"] = content_type
-        expires_at = _expiry(expires_in)
-        url = self._presign("get_object", params, expires_in)
+        signed_at = _now()
+        expires_at = signed_at + timedelta(seconds=expires_in)
+        signer = self._signer()
+        if signer is None:
+            url = self._presign("get_object", params, expires_in)
+        else:
+            overrides = {_RESPONSE_OVERRIDES[name]: value for name, value in params.items() if name in _RESPONSE_OVERRIDES}
+            url = signer.url(key, params=overrides, expires_in=expires_in, now=signed_at)
         return PresignedDownload(url=url, expires_at=expires_at)
+
+    def _signer(self) -> DownloadSigner | None:
+        """The direct signer of download URLs, set up from one URL botocore signs (so it shares
+        botocore's addressing and signing region); None for a client made elsewhere."""
+        if self._credentials is None:
+            return None
+        if self._download_signer is None:
+            probe = self._presign("get_object", {"Bucket": self._bucket, "Key": "probe"}, 60)
+            self._download_signer = DownloadSigner(probe_url=probe, credentials=self._credentials)
+        return self._download_signer
 
     def head(self, key: str) -> ObjectInfo | None:
         try:
@@ -252,6 +281,15 @@ class S3ObjectStore(ObjectStore):
         except (ClientError, BotoCoreError) as error:
             raise _store_error("put", key, error) from error
 
+    def put_file(self, key: str, path: Path, *, content_type: str) -> None:
+        # boto3's transfer manager: multipart above its threshold, parts read from the file as sent.
+        try:
+            self._client.upload_file(
+                str(path), self._bucket, key, ExtraArgs={"ContentType": content_type, "ChecksumAlgorithm": "SHA256"}
+            )
+        except (ClientError, BotoCoreError, S3UploadFailedError) as error:
+            raise _store_error("put", key, error) from error
+
     def delete(self, key: str) -> None:
         try:
             self._client.delete_object(Bucket=self._bucket, Key=key)
@@ -269,7 +307,8 @@ class S3ObjectStore(ObjectStore):
             raise _store_error(f"presign {operation}", params["Key"], error) from error
 
 
-def _make_client(region: str | None, endpoint_url: str | None) -> Any:
+def _make_client(region: str | None, endpoint_url: str | None) -> tuple[Any, Any]:
+    """The S3 client, and the credentials of its session (None when none are configured)."""
     config = Config(
         signature_version="s3v4",
         s3={
@@ -282,7 +321,9 @@ def _make_client(region: str | None, endpoint_url: str | None) -> Any:
         connect_timeout=5,
         read_timeout=30,
     )
-    return boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
+    session = boto3.session.Session()
+    client = session.client("s3", region_name=region, endpoint_url=endpoint_url, config=config)
+    return client, session.get_credentials()
 
 
 def hex_to_base64(sha256_hex: str) -> str:
@@ -334,9 +375,14 @@ def signed_headers(presigned_url: str) -> set[str]:
     return {name for value in values for name in value.lower().split(";") if name}
 
 
+def _now() -> datetime:
+    # Truncated like X-Amz-Date, so an expiry computed from it is never later than the real one.
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
 def _expiry(expires_in: int) -> datetime:
-    # Taken before signing and truncated like X-Amz-Date, so it is never later than the real expiry.
-    return datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=expires_in)
+    # Taken before signing, so it is never later than the real expiry.
+    return _now() + timedelta(seconds=expires_in)
 
 
 def _error_code(error: ClientError) -> str:

@@ -11,6 +11,8 @@ from photosync.adapters.postgres.repositories import (
     Albums,
     Changes,
     DeletedContent,
+    Links,
+    Members,
     ObjectDeletions,
     PendingUploads,
     Photos,
@@ -33,6 +35,8 @@ class UnitOfWork:
         self.deletions = ObjectDeletions(conn)
         self.deleted_content = DeletedContent(conn)
         self.changes = Changes(conn)
+        self.members = Members(conn)
+        self.links = Links(conn)
 
     @contextmanager
     def transaction(self) -> Iterator["UnitOfWork"]:

@@ -15,11 +15,12 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from photosync import observability
 from photosync.domain.errors import DomainError, Unauthorized, error_body
-from photosync.domain.model import Account, Album
+from photosync.domain.model import Account, Link, Member
 from photosync.domain.validation import parse_json_object, parse_uuid
 from photosync.handlers import environment
 from photosync.log import logger
 from photosync.services import accounts
+from photosync.services.albums import AlbumView
 from photosync.services.photos import PhotoView
 
 # Every HTTP function's entry point: logs carry the API request id, as the API access log does.
@@ -97,6 +98,7 @@ def photo_json(view: PhotoView) -> dict[str, Any]:
     photo = view.photo
     return {
         "id": str(photo.id),
+        "owner_id": str(photo.owner_id),
         "filename": photo.filename,
         "content_type": photo.content_type,
         "size": photo.size,
@@ -105,20 +107,65 @@ def photo_json(view: PhotoView) -> dict[str, Any]:
         "taken_at": rfc3339(photo.taken_at),
         "width": photo.width,
         "height": photo.height,
+        "duration_ms": photo.duration_ms,
         "camera_make": photo.camera_make,
         "camera_model": photo.camera_model,
         "thumbnail_url": view.thumbnail_url,
         "preview_url": view.preview_url,
+        "playback_url": view.playback_url,
         "trashed_at": rfc3339(photo.trashed_at),
     }
 
 
-def album_json(album: Album) -> dict[str, Any]:
+def album_json(view: AlbumView) -> dict[str, Any]:
+    album = view.album
     return {
         "id": str(album.id),
         "name": album.name,
         "created_at": rfc3339(album.created_at),
         "photo_count": album.photo_count,
+        "cover_thumbnail_url": view.cover_thumbnail_url,
+        "owner": {"id": str(album.owner_id), "email": album.owner_email},
+        "role": album.role,
+    }
+
+
+def member_json(member: Member) -> dict[str, Any]:
+    return {
+        "id": str(member.id),
+        "email": member.email,
+        "role": member.role,
+        "user_id": str(member.user_id) if member.user_id is not None else None,
+        "added_at": rfc3339(member.added_at),
+    }
+
+
+def link_json(link: Link, *, web_url: str | None) -> dict[str, Any]:
+    """`url` is the web client's page for the link; without a configured web address it is that
+    page's path."""
+    return {
+        "id": str(link.id),
+        "url": f"{web_url or ''}/s/{link.token}",
+        "token": link.token,
+        "expires_at": rfc3339(link.expires_at),
+        "has_password": link.password_hash is not None,
+        "allow_download": link.allow_download,
+        "created_at": rfc3339(link.created_at),
+    }
+
+
+def public_photo_json(view: PhotoView) -> dict[str, Any]:
+    """What a public link shows of a photo: no filename, hash, owner, camera or place."""
+    photo = view.photo
+    return {
+        "id": str(photo.id),
+        "content_type": photo.content_type,
+        "taken_at": rfc3339(photo.taken_at),
+        "width": photo.width,
+        "height": photo.height,
+        "duration_ms": None,
+        "thumbnail_url": view.thumbnail_url,
+        "preview_url": view.preview_url,
     }
 
 

@@ -17,9 +17,9 @@ router = Router()
 
 @router.get("/photos/<photo_id>/download")
 def download(photo_id: str) -> Response:
-    owner_id = caller_id(router)
+    caller = caller_id(router)
     link = photos.download_photo(
-        environment.unit_of_work(), environment.object_store(), owner_id=owner_id,
+        environment.unit_of_work(), environment.object_store(), caller=caller,
         photo_id=path_uuid(photo_id, "photo id"),
         url_ttl_seconds=environment.config().download_url_ttl_seconds,
     )

@@ -18,11 +18,11 @@ router = Router()
 
 @router.get("/photos")
 def list_photos() -> Response:
-    owner_id = caller_id(router)
+    caller = caller_id(router)
     event = router.current_event
     album = event.get_query_string_value("album_id")
     page = photos.list_photos(
-        environment.unit_of_work(), environment.object_store(), owner_id=owner_id,
+        environment.unit_of_work(), environment.object_store(), caller=caller,
         limit=parse_limit(event.get_query_string_value("limit")),
         cursor=event.get_query_string_value("cursor"),
         album_id=parse_uuid(album, "album_id") if album is not None else None,
@@ -33,9 +33,9 @@ def list_photos() -> Response:
 
 @router.get("/photos/<photo_id>")
 def get_photo(photo_id: str) -> Response:
-    owner_id = caller_id(router)
+    caller = caller_id(router)
     view = photos.get_photo(
-        environment.unit_of_work(), environment.object_store(), owner_id=owner_id,
+        environment.unit_of_work(), environment.object_store(), caller=caller,
         photo_id=path_uuid(photo_id, "photo id"),
         url_ttl_seconds=environment.config().download_url_ttl_seconds,
     )

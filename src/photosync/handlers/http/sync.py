@@ -24,7 +24,7 @@ def change_json(change: sync.Change) -> dict[str, Any]:
     if isinstance(change, sync.PhotoDelete):
         return {"type": "photo", "op": "delete", "id": str(change.photo_id)}
     if isinstance(change, sync.AlbumUpsert):
-        return {"type": "album", "op": "upsert", "album": album_json(change.album)}
+        return {"type": "album", "op": "upsert", "album": album_json(change.view)}
     if isinstance(change, sync.AlbumDelete):
         return {"type": "album", "op": "delete", "id": str(change.album_id)}
     return {"type": "album_photo", "op": change.op, "album_id": str(change.album_id), "photo_id": str(change.photo_id)}
