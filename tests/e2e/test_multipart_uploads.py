@@ -81,6 +81,8 @@ def server(tmp_path_factory):
     process.stop()
 
 
+# About a minute on an idle 2-core machine; a shared one can take several times that.
+@pytest.mark.timeout(1200)
 def test_an_interrupted_backup_of_a_1_gib_video_sends_only_the_missing_parts(server, tmp_path):
     library = tmp_path / "library"
     library.mkdir()
