@@ -96,12 +96,12 @@ export interface Photo {
   taken_at: string | null;
   width: number | null;
   height: number | null;
-  duration_ms?: number | null;
+  duration_ms: number | null;
   camera_make: string | null;
   camera_model: string | null;
   thumbnail_url: string | null;
   preview_url: string | null;
-  playback_url?: string | null;
+  playback_url: string | null;
   trashed_at?: string | null;
 }
 
@@ -133,8 +133,8 @@ export interface Album {
   name: string;
   created_at: string;
   photo_count: number;
-  owner?: { id: string; email: string };
-  role?: AlbumRole;
+  owner: { id: string; email: string };
+  role: AlbumRole;
   cover_thumbnail_url?: string | null;
 }
 

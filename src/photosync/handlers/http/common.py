@@ -163,7 +163,7 @@ def public_photo_json(view: PhotoView) -> dict[str, Any]:
         "taken_at": rfc3339(photo.taken_at),
         "width": photo.width,
         "height": photo.height,
-        "duration_ms": None,
+        "duration_ms": photo.duration_ms,
         "thumbnail_url": view.thumbnail_url,
         "preview_url": view.preview_url,
     }
