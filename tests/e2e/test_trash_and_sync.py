@@ -62,6 +62,8 @@ def test_a_photo_through_the_trash_and_back_and_deleted_for_good(server):
     user = ApiUser(server.base_url)
     data = [photo(n) for n in range(4)]
     ids = [user.upload(d) for d in data]
+    for photo_id in ids:  # renditions come in the background: the files on disk are counted below
+        user.wait_for_renditions(photo_id)
     album = user.request("POST", "/albums", json={"name": "Holiday"}).json()["id"]
     user.request("POST", f"/albums/{album}/photos", json={"photo_ids": ids[:2]})
     total = sum(len(d) for d in data)
