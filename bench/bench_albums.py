@@ -300,6 +300,7 @@ Pre-signing on a 500-photo page (1,000 URLs), medians of {args.sign_runs}, next 
 | local store (HMAC) | {ms(med["local"])} | {med["local"] * 1000:.1f} µs |
 
 - Signing with botocore was {med["botocore"] / med["rows"]:.0f}x the database's share of a 500-photo page; the direct signer is {med["botocore"] / med["direct"]:.0f}x faster than botocore and makes the same URLs (tests/unit/test_s3_signing.py; LocalStack accepts them and refuses altered ones, tests/integration/test_s3_integrity.py).
+- The handler rows include everything a call does: 200 signed URLs and the JSON of 100 photos; the former query's row is its SQL alone, so it is no baseline for them (with half the library in that album, walking the timeline finds 100 members quickly).
 - An album page reads one range of `album_photos_timeline_idx` (album_id, sort_at desc, photo_id desc; trashed members are not in it) and each photo by its key; `GET /albums` reads each album's kept `photo_count` and its cover as the first entry of that index, so neither grows with album sizes. Listing 1,000 albums against 10 costs what 100 times the albums cost (rows, JSON and a signed cover URL each): the 1.5x target holds against the library of 1,000 small albums (the 500k album's effect), not against 10 albums.
 
 Reproduce: `.venv/bin/python -m bench.bench_albums --photos {args.photos} --huge {args.huge} --runs {args.runs} --list-runs {args.list_runs} --sign-runs {args.sign_runs}` (from the repository root).
