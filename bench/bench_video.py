@@ -19,10 +19,8 @@ PHOTOSYNC_MAX_TRANSCODE_SECONDS. Peak memory of each work is measured in a fresh
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
