@@ -32,6 +32,7 @@ from photosync.client.errors import ApiError, NotFound, PhotoSyncError, ServerUn
 from photosync.client.index import LibraryIndex
 from photosync.client.library import HashCache, LocalFile, scan
 from photosync.client.models import FileToUpload, Lookup, UploadGrant
+from photosync.client.multipart import MULTIPART_THRESHOLD
 
 HASH_WORKERS = min(4, os.cpu_count() or 1)
 # A batch's URLs are all signed at once and expire 15 minutes later (by default): a batch holds no
@@ -227,7 +228,8 @@ class _UploadPipeline:
         self.stop = Event()
         self.fatal: BaseException | None = None
         # At most a batch granted and not yet sent, so URLs are used soon after they are signed.
-        self.to_send: Queue[tuple[str, LocalFile, UploadGrant] | None] = Queue(maxsize=GRANT_BATCH)
+        # A grant of None: a big file, sent in parts by the worker itself.
+        self.to_send: Queue[tuple[str, LocalFile, UploadGrant | None] | None] = Queue(maxsize=GRANT_BATCH)
         self.unconfirmed: dict[str, _Sent] = {}  # upload id -> what was sent
         self.sending_done = Event()
         self.progress = Condition(self.lock)  # an upload was sent, or the sending is over
@@ -265,7 +267,7 @@ class _UploadPipeline:
             self.stop.set()
             self.progress.notify_all()
 
-    def _put(self, item: tuple[str, LocalFile, UploadGrant] | None) -> None:
+    def _put(self, item: tuple[str, LocalFile, UploadGrant | None] | None) -> None:
         while True:
             try:
                 self.to_send.put(item, timeout=0.1)
@@ -281,7 +283,12 @@ class _UploadPipeline:
         self.observer.advance(files=1)
 
     def _grant(self, to_upload: list[tuple[str, LocalFile]]) -> None:
-        for batch in _grant_batches(to_upload):
+        # Big files go in resumable parts, each through its own multipart upload (no grant here).
+        for digest, file in to_upload:
+            if file.size >= MULTIPART_THRESHOLD and not self.stop.is_set():
+                self._put((digest, file, None))
+        small = [(digest, file) for digest, file in to_upload if file.size < MULTIPART_THRESHOLD]
+        for batch in _grant_batches(small):
             if self.stop.is_set():
                 return
             answers = self.client.request_uploads(
@@ -310,7 +317,10 @@ class _UploadPipeline:
             except BaseException as error:  # noqa: BLE001 - handed to run(), which raises it
                 self._fail_all(error)
 
-    def _send(self, digest: str, file: LocalFile, grant: UploadGrant) -> None:
+    def _send(self, digest: str, file: LocalFile, grant: UploadGrant | None) -> None:
+        if grant is None:
+            self._send_in_parts(digest, file)
+            return
         with self.lock:
             # Sent but not yet finalized uploads are bounded: the server finalizes at its own pace.
             while len(self.unconfirmed) >= MAX_UNCONFIRMED and not self.stop.is_set():
@@ -338,6 +348,36 @@ class _UploadPipeline:
         with self.lock:
             self.unconfirmed[grant.upload_id] = _Sent(digest, file, grant.upload_id, now, now)
             self.progress.notify_all()
+
+    def _send_in_parts(self, digest: str, file: LocalFile) -> None:
+        """A big file through `upload_file` (multipart, resumed from the parts the server holds),
+        which also waits for its finalize."""
+        sent = 0
+
+        def on_progress(count: int) -> None:
+            nonlocal sent
+            sent += count
+            self.observer.advance(size=count)
+
+        try:
+            result = self.client.upload_file(file.path, content_type=file.content_type, sha256=digest, on_progress=on_progress)
+        except (Unauthorized, ServerUnreachable):
+            raise
+        except (PhotoSyncError, OSError) as error:
+            reason = f"cannot read: {error.strerror or error}" if isinstance(error, OSError) else str(error)
+            with self.lock:
+                self.report.failed.append((file.path, reason))
+            self._finish(file, sent=sent)
+            return
+        with self.lock:
+            if result.in_trash:
+                self.report.in_trash.append(file.path)
+            elif result.duplicate:
+                self.report.already_backed_up.append(file.path)
+            else:
+                self.report.uploaded.append(file.path)
+                self.report.uploaded_bytes += file.size
+        self._finish(file, sent=min(sent, file.size))
 
     def _confirm(self) -> None:
         delay = FIRST_CONFIRM_DELAY
