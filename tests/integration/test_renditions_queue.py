@@ -74,7 +74,7 @@ def uploaded(uow, store, owner, n: int, **kwargs):
 
 
 def listed(uow, store, owner) -> dict[str, dict]:
-    page = photos.list_photos(uow, store, owner_id=owner, limit=100, cursor=None, album_id=None, url_ttl_seconds=60)
+    page = photos.list_photos(uow, store, caller=owner, limit=100, cursor=None, album_id=None, url_ttl_seconds=60)
     return {str(view.photo.id): view for view in page.items}
 
 

@@ -126,8 +126,9 @@ EXPECTED_S3_GRANTS = {
     | {("s3:ListBucket", BUCKET)},
     "SyncFunction": grants(("s3:GetObject",), RENDITION_PREFIXES),
     "AlbumsFunction": set(),
-    # A public link's page signs thumbnails and previews, and downloads when the link allows them.
-    "PublicFunction": grants(("s3:GetObject",), OBJECT_PREFIXES),
+    # A public link's page signs thumbnails and previews, and downloads when the link allows them (no
+    # playback copies: it shows none).
+    "PublicFunction": grants(("s3:GetObject",), ("originals/*", "thumbnails/*", "previews/*")),
     "AccountFunction": set(),
     "PostConfirmationFunction": set(),
     "MigrateFunction": set(),
