@@ -55,6 +55,20 @@ def bytes_received(server) -> int:
     return int(float(match[1])) if match else 0
 
 
+def received_once_quiet(server, quiet_seconds: float = 1.0, timeout: float = 60) -> int:
+    """The bytes received, once the server has read what a killed client left in its sockets
+    (a busy server may still be reading it well after the kill)."""
+    deadline = time.monotonic() + timeout
+    last = bytes_received(server)
+    while time.monotonic() < deadline:
+        time.sleep(quiet_seconds)
+        now = bytes_received(server)
+        if now == last:
+            return now
+        last = now
+    raise AssertionError("the server kept receiving bytes after the client was killed")
+
+
 def cli(env: dict[str, str], *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "photosync.cli", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -100,6 +114,7 @@ def test_an_interrupted_backup_of_a_1_gib_video_sends_only_the_missing_parts(ser
     first.send_signal(signal.SIGKILL)
     status, first_peak = wait_with_peak_rss(first, timeout=30)
     assert status == -signal.SIGKILL
+    received_before_resume = received_once_quiet(server)
 
     with sqlite3.connect(tmp_path / "config" / MULTIPART_STATE_FILE) as state:
         (upload_id,) = state.execute("SELECT upload_id FROM multipart_upload").fetchone()
@@ -111,7 +126,6 @@ def test_an_interrupted_backup_of_a_1_gib_video_sends_only_the_missing_parts(ser
     assert held_bytes < GIB, "the killed run sent everything: it was not interrupted"
     assert client.me().storage_used == 0 and client.me().storage_pending == GIB
 
-    received_before_resume = bytes_received(server)
     second = cli(env, "backup", str(library))
     status, second_peak = wait_with_peak_rss(second, timeout=600)
     assert status == 0, second.stderr.read().decode(errors="replace")
