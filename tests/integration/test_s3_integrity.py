@@ -124,7 +124,7 @@ def test_a_url_used_again_cannot_overwrite_the_stored_original(store: S3ObjectSt
 
 
 def test_download_urls_the_store_signs_itself_are_accepted_and_cannot_be_altered(store: S3ObjectStore) -> None:
-    """Download URLs are signed without botocore's request pipeline (adapters/objectstore/sigv4.py):
+    """Download URLs are signed without the client's request pipeline (adapters/objectstore/sigv4.py):
     S3 must accept them as they are, with their response overrides, and refuse any change."""
     assert send(grant_for(store, JPEG_LIKE), JPEG_LIKE).status_code == 200
     download = store.presign_download(KEY, expires_in=300, filename="caf\u00e9 1.jpg", content_type="image/jpeg")

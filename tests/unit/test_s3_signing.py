@@ -1,5 +1,5 @@
-"""The S3 store signs download URLs itself (adapters/objectstore/sigv4.py), without botocore's
-per-request pipeline. At the same moment and with the same credentials, every URL must be the one
+"""The S3 store signs download URLs with botocore's SigV4 query signer (adapters/objectstore/sigv4.py),
+without the client's per-request pipeline. At the same moment and with the same credentials, every URL must be the one
 botocore would sign: same origin, path and query, signature included. (That S3 accepts such URLs
 and refuses altered ones is tests/integration/test_s3_integrity.py, against LocalStack.)"""
 

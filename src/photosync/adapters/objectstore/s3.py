@@ -218,7 +218,7 @@ class S3ObjectStore(ObjectStore):
             url = self._presign("get_object", params, expires_in)
         else:
             overrides = {_RESPONSE_OVERRIDES[name]: value for name, value in params.items() if name in _RESPONSE_OVERRIDES}
-            url = signer.url(key, params=overrides, expires_in=expires_in, now=signed_at)
+            url = signer.url(key, params=overrides, expires_in=expires_in)
         return PresignedDownload(url=url, expires_at=expires_at)
 
     def _signer(self) -> DownloadSigner | None:
