@@ -12,7 +12,9 @@ from datetime import datetime, timedelta, timezone
 from photosync.client.auth import token_subject
 from photosync.client.index import INDEX_FILE, LibraryIndex
 from photosync.services import sync as sync_service
-from tests.support.cli_session import Cli, cli, ids_by_name, library, photo, proxy, server  # noqa: F401 - fixtures
+from tests.support.cli_session import (  # noqa: F401 - fixtures
+    Cli, cli, ids_by_name, library, photo, proxy, server, wait_for_thumbnails,
+)
 from tests.support.server import start_server
 
 
@@ -20,6 +22,8 @@ def test_sync_builds_an_index_that_ls_and_backup_use_and_updates_it_incrementall
     originals = {f"p{n}.jpg": photo(50 + n) for n in range(3)}
     folder = library(tmp_path, "library", originals)
     cli("backup", folder)
+    with cli.client(server.base_url) as client:
+        wait_for_thumbnails(client)
     built = cli("sync").stdout
     assert "Built the local index: 3 photo(s) added or changed" in built
     assert "Index: 3 photo(s)" in built
@@ -39,6 +43,7 @@ def test_sync_builds_an_index_that_ls_and_backup_use_and_updates_it_incrementall
     (folder / "new.jpg").write_bytes(photo(60))
     with cli.client(server.base_url) as client:
         client.upload_file(folder / "new.jpg")
+        wait_for_thumbnails(client)
     proxy.requests.clear()
     updated = cli("sync").stdout
     assert "Updated the local index: 2 photo(s) added or changed, 0 deleted" in updated

@@ -4,6 +4,7 @@ the trash and sync tests): fixtures and helpers shared by the CLI's end-to-end t
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -77,3 +78,12 @@ def library(tmp_path: Path, name: str, photos: dict[str, bytes]) -> Path:
 
 def ids_by_name(client: PhotoSyncClient) -> dict[str, str]:
     return {p.filename: p.id for p in client.iter_photos()}
+
+
+def wait_for_thumbnails(client: PhotoSyncClient, *, timeout: float = 60) -> None:
+    """Until every photo of the timeline has its thumbnail: the renditions worker makes them in the
+    background, and each one is a change that a sync started earlier would see later."""
+    deadline = time.monotonic() + timeout
+    while any(p.thumbnail_url is None for p in client.iter_photos()):
+        assert time.monotonic() < deadline, f"photos without a thumbnail after {timeout} s"
+        time.sleep(0.1)
